@@ -1,0 +1,36 @@
+"""sohoa's web side: the Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from indexer.settings import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `test_config` may carry a ready `SOHOA_SETTINGS` and Flask options."""
+    app = Flask(__name__)
+    config = dict(test_config or {})
+    settings: Settings = config.pop("SOHOA_SETTINGS", None) or load_settings()
+    app.config.update(
+        SOHOA_SETTINGS=settings,
+        # A random per-process key suits one dev process only; production sets SOHOA_SECRET_KEY.
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_file_bytes * 4,
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config)
+
+    from app import extensions
+
+    extensions.init_app(app)
+
+    from app.api import bp as api_bp
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    return app

@@ -1,0 +1,65 @@
+"""`POST /ingest` (multipart: metadata JSON + files) and `GET /jobs/<id>`."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.utils import secure_filename
+
+from app import extensions
+from app.api import bp
+from app.api.errors import ApiProblem
+from app.auth.guards import require_role
+from indexer.intake import new_batch_id, queue_records
+from indexer.jobs import JobStore
+from indexer.records import RecordError, validate_record
+
+STAFF = ("officer", "manager")
+
+
+@bp.post("/ingest")
+@require_role(*STAFF)
+def ingest() -> ResponseReturnValue:
+    settings = extensions.settings()
+    raw = request.form.get("metadata")
+    if raw is None:
+        raise ApiProblem(400, "missing form field 'metadata' (the record as JSON)")
+    try:
+        metadata = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApiProblem(400, f"'metadata' is not valid JSON: {exc.msg}") from exc
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise ApiProblem(400, "no files uploaded (multipart field 'files')")
+    with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
+        names = []
+        for upload in uploads:
+            name = secure_filename(upload.filename or "") or f"file-{len(names) + 1}"
+            upload.save(Path(tmp) / name)
+            names.append(name)
+        if isinstance(metadata, dict):
+            metadata["files"] = names
+        try:
+            record = validate_record(metadata, 1, Path(tmp), settings.max_file_bytes)
+        except RecordError as exc:
+            raise ApiProblem(400, str(exc)) from exc
+        # Originals are copied into the content-addressed store before the upload folder goes.
+        queued = queue_records([record], settings=settings, client=extensions.es(),
+                               celery=current_app.extensions["sohoa.celery"],
+                               batch_id=new_batch_id(), source="api")
+    return jsonify({"job_id": queued[0].job_id, "result_id": record.result_id}), 202
+
+
+@bp.get("/jobs/<job_id>")
+@require_role(*STAFF)
+def job_status(job_id: str) -> ResponseReturnValue:
+    job = JobStore(extensions.es(), extensions.settings()).get(job_id)
+    if job is None:
+        raise ApiProblem(404, f"no job {job_id}")
+    return jsonify({key: job.get(key) for key in (
+        "job_id", "state", "result_id", "error", "error_code", "attempts", "batch_id",
+        "created_at", "updated_at", "pages_total")})

@@ -1,0 +1,54 @@
+"""`sohoa init`, `sohoa worker`, `sohoa serve`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from app.cli.context import cli_client, cli_settings
+from indexer.indices import ensure_indices
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade the indices and aliases from mappings/."""
+    settings = cli_settings()
+    ensure_indices(cli_client(settings), settings, log=click.echo)
+
+
+@click.command()
+@click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: one per CPU core).")
+@click.option("--loglevel", default="info", show_default=True)
+def worker(concurrency: int | None, loglevel: str) -> None:
+    """Run a Celery worker that OCRs and indexes queued records."""
+    # One Tesseract thread per process, so N worker processes use N cores without contention.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    from indexer.celery_app import make_celery
+
+    settings = cli_settings()
+    celery = make_celery(settings)
+    argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.celery_queue,
+            f"--hostname={settings.index_prefix}-worker-%h-{os.getpid()}"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    celery.worker_main(argv)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+@click.option("--dev", is_flag=True, help="Flask's development server with reload.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Run the web app and the JSON API."""
+    cli_settings()  # fail fast on bad configuration before forking anything
+    if dev:
+        from app import create_app
+
+        create_app().run(host=host, port=port, debug=True)
+        return
+    os.execvp("gunicorn", ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+                           "--threads", "4", "--access-logfile", "-", "app.wsgi:app"])

@@ -1,0 +1,1 @@
+"""Search: query understanding, Elasticsearch query building and the search service."""

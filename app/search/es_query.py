@@ -1,0 +1,199 @@
+"""Elasticsearch request bodies for result search (pure: ParsedQuery + filters -> dict).
+
+Scoring, in order of strength:
+1. exact codes: the result number key, then any code (ID numbers, dates, codes read in text);
+2. free text over the folded fields (always, so a query typed without marks ranks like its
+   accented twin) plus the accented fields when the user typed marks (exact accents win);
+   each field also through its shingle sub-field, so adjacent syllables (names, phrases) count;
+3. validity: a small multiplier, so among close scores the valid result comes first.
+A gate (`must`) keeps only results matching a code or most of the query's syllables, so totals
+and facets describe real matches rather than every document containing "giấy".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.search.query import ParsedQuery
+from indexer.validity import valid_filter
+
+HIGHLIGHT_PRE = "\ue000"  # private-use characters: the caller escapes the fragment, then
+HIGHLIGHT_POST = "\ue001"  # swaps these for markup
+SORTS = ("relevance", "issued_on", "issued_on_asc")
+MAX_SIZE = 100
+MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
+
+# (field, boost) pairs searched with the free text; each also through its `.shingles`.
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("text", 1.0),
+    ("meta", 1.0),
+    ("holder", 3.0),
+    ("title", 1.5),
+    ("agency", 2.0),
+)
+SHINGLE_WEIGHT = 1.0
+RESULT_NUMBER_BOOST = 60.0
+CODE_BOOST = 40.0
+VALID_WEIGHT = 1.1
+GATE_MSM = "3<75%"  # up to 3 syllables: all; more: three quarters
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    agency_code: tuple[str, ...] = ()
+    agency_level: tuple[str, ...] = ()
+    document_type: tuple[str, ...] = ()
+    procedure_code: tuple[str, ...] = ()
+    valid_only: bool = False
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+
+
+def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    for field in ("agency_code", "agency_level", "document_type", "procedure_code"):
+        values = [v for v in getattr(filters, field) if v]
+        if values:
+            clauses.append({"terms": {field: values}})
+    if filters.valid_only:
+        clauses.append(valid_filter(today))
+    issued: dict[str, str] = {}
+    if filters.issued_from:
+        issued["gte"] = filters.issued_from.isoformat()
+    if filters.issued_to:
+        issued["lte"] = filters.issued_to.isoformat()
+    if issued:
+        clauses.append({"range": {"issued_on": issued}})
+    return clauses
+
+
+def _match(field: str, text: str, boost: float) -> dict[str, Any]:
+    return {"match": {field: {"query": text, "boost": boost}}}
+
+
+def _exact(field: str, values: list[str], boost: float) -> dict[str, Any]:
+    # Constant: a code either matches or not; how often it occurs says nothing.
+    return {"constant_score": {"filter": {"terms": {field: values}}, "boost": boost}}
+
+
+def _text_clauses(text: str, suffix: str) -> list[dict[str, Any]]:
+    clauses = []
+    for name, boost in TEXT_FIELDS:
+        field = f"search.{name}{suffix}"
+        clauses.append(_match(field, text, boost))
+        clauses.append(_match(f"{field}.shingles", text, boost * SHINGLE_WEIGHT))
+    return clauses
+
+
+def _gate(parsed: ParsedQuery) -> dict[str, Any]:
+    options: list[dict[str, Any]] = []
+    if parsed.codes:
+        options.append({"terms": {"codes": list(parsed.code_terms)}})
+        options.append({"terms": {"result_number_key": list(parsed.result_number_keys)}})
+    if parsed.folded:
+        options.append(
+            {
+                "multi_match": {
+                    "query": parsed.folded_text,
+                    "type": "cross_fields",
+                    "fields": [f"search.{name}_folded" for name, _ in TEXT_FIELDS],
+                    "operator": "or",
+                    "minimum_should_match": GATE_MSM,
+                }
+            }
+        )
+    return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def scoring_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    if parsed.codes:
+        keys = list(parsed.result_number_keys)
+        if keys:
+            clauses.append(_exact("result_number_key", keys, RESULT_NUMBER_BOOST))
+        clauses.append(_exact("codes", list(parsed.code_terms), CODE_BOOST))
+    if parsed.folded:
+        clauses += _text_clauses(parsed.folded_text, "_folded")
+    if parsed.has_diacritics:
+        clauses += _text_clauses(parsed.text, "")
+    return clauses
+
+
+def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date) -> dict[str, Any]:
+    """The `query` part: gate + scoring + filters, times a validity weight."""
+    bool_query: dict[str, Any] = {"filter": filter_clauses(filters, today)}
+    if not parsed.is_empty:
+        bool_query["must"] = [_gate(parsed)]
+        bool_query["should"] = scoring_clauses(parsed)
+    return {
+        "function_score": {
+            "query": {"bool": bool_query},
+            "functions": [{"filter": valid_filter(today), "weight": VALID_WEIGHT}],
+            "score_mode": "multiply",
+            "boost_mode": "multiply",
+        }
+    }
+
+
+def aggregations(today: dt.date) -> dict[str, Any]:
+    """Facets: counts per document type, agency, level, status, and how many are valid today."""
+    terms = {"document_type": 50, "agency_code": 100, "agency_level": 5, "status": 5}
+    aggs: dict[str, Any] = {k: {"terms": {"field": k, "size": n}} for k, n in terms.items()}
+    aggs["valid"] = {"filter": valid_filter(today)}
+    return aggs
+
+
+def highlight(parsed: ParsedQuery) -> dict[str, Any]:
+    """Fragments from the full text and metadata; from the folded twins only when the user typed
+    no marks (accented fields would light up just the syllables that happen to carry none)."""
+    suffix = "" if parsed.has_diacritics else "_folded"
+    return {
+        "pre_tags": [HIGHLIGHT_PRE],
+        "post_tags": [HIGHLIGHT_POST],
+        "encoder": "default",
+        "fields": {
+            f"search.text{suffix}": {"fragment_size": 150, "number_of_fragments": 3},
+            f"search.meta{suffix}": {"fragment_size": 150, "number_of_fragments": 1},
+        },
+    }
+
+
+def sort_clause(sort: str) -> list[Any]:
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    newest_first = {"issued_on": {"order": "desc", "missing": "_last"}}
+    if sort == "relevance":
+        return ["_score", newest_first, {"result_id": "asc"}]
+    order = "desc" if sort == "issued_on" else "asc"
+    return [{"issued_on": {"order": order, "missing": "_last"}}, "_score", {"result_id": "asc"}]
+
+
+def build_search_body(
+    parsed: ParsedQuery,
+    *,
+    filters: SearchFilters,
+    today: dt.date,
+    sort: str = "relevance",
+    page: int = 1,
+    size: int = 10,
+) -> dict[str, Any]:
+    """The whole request body for `es.search(index=..., body=...)` (or `**body`)."""
+    size = max(1, min(int(size), MAX_SIZE))
+    start = (max(1, int(page)) - 1) * size
+    if start + size > MAX_WINDOW:
+        raise ValueError(f"page {page} is beyond the first {MAX_WINDOW} results")
+    body: dict[str, Any] = {
+        "query": build_query(parsed, filters, today),
+        "sort": sort_clause(sort),
+        "from": start,
+        "size": size,
+        "track_total_hits": True,
+        "track_scores": True,
+        "_source": {"excludes": ["text", "pages", "search", "codes"]},
+        "aggs": aggregations(today),
+    }
+    if not parsed.is_empty:
+        body["highlight"] = highlight(parsed)
+    return body

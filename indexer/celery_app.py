@@ -1,0 +1,32 @@
+"""The Celery application: Redis broker, late acknowledgement, one queue per deployment prefix."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from indexer.settings import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    celery = Celery("sohoa", broker=settings.redis_url, backend=settings.redis_url,
+                    include=["indexer.tasks"])
+    visibility_timeout = int(os.environ.get("SOHOA_VISIBILITY_TIMEOUT", "3600"))
+    celery.conf.update(
+        task_default_queue=settings.celery_queue,
+        # Acknowledge only after the work is done; a worker lost mid-task means redelivery.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # OCR tasks are long: never hoard messages another idle worker could take.
+        worker_prefetch_multiplier=1,
+        # An unacknowledged message comes back after this long (kombu's Redis transport).
+        broker_transport_options={"visibility_timeout": visibility_timeout},
+        result_expires=24 * 3600,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    celery.conf.sohoa_settings = settings
+    return celery

@@ -1,0 +1,76 @@
+"""Queueing records: store originals, create durable jobs, send one Celery task per record."""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from celery import Celery
+from elasticsearch import Elasticsearch
+
+from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.records import Record
+from indexer.settings import Settings
+from indexer.storage import store
+
+TASK_NAME = "sohoa.process_record"
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    job_id: str
+    result_id: str
+    line_no: int | None
+
+
+def new_batch_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def next_version() -> int:
+    # Microseconds since the epoch: later queueing wins over an older, slower write.
+    return time.time_ns() // 1000
+
+
+def payload_for(record: Record, settings: Settings) -> JobPayload:
+    files = []
+    for record_file in record.files:
+        stored = store(record_file.path, settings.originals_dir)
+        media_type = mimetypes.guess_type(record_file.name)[0] or "application/octet-stream"
+        files.append(JobFile(record_file.name, stored.sha256, stored.size, stored.storage_key,
+                             media_type))
+    return JobPayload(record.result_id, record.metadata, tuple(files), next_version())
+
+
+def send_task(celery: Celery, settings: Settings, job_id: str, file_count: int) -> None:
+    # Time limits scale with the number of files: each file has its own OCR budget.
+    soft = settings.ocr_timeout_s * max(file_count, 1) + 60
+    celery.send_task(TASK_NAME, args=[job_id], queue=settings.celery_queue,
+                     soft_time_limit=soft, time_limit=soft + 60)
+
+
+def queue_records(records: Iterable[Record], *, settings: Settings, client: Elasticsearch,
+                  celery: Celery, batch_id: str, source: str,
+                  on_queued: Callable[[QueuedJob], None] | None = None) -> list[QueuedJob]:
+    jobs = JobStore(client, settings)
+    queued = []
+    for record in records:
+        payload = payload_for(record, settings)
+        job_id = jobs.create(payload, batch_id=batch_id, source=source, line_no=record.line_no)
+        send_task(celery, settings, job_id, len(payload.files))
+        item = QueuedJob(job_id, record.result_id, record.line_no)
+        queued.append(item)
+        if on_queued:
+            on_queued(item)
+    return queued
+
+
+def requeue_job(job: dict, *, settings: Settings, client: Elasticsearch, celery: Celery) -> None:
+    """Send a stored job again with a fresh version (retry-failed and the stuck-job sweeper)."""
+    old = JobPayload.from_dict(job["task_payload"])
+    payload = JobPayload(old.result_id, old.metadata, old.files, next_version())
+    JobStore(client, settings).requeue(job["job_id"], payload)
+    send_task(celery, settings, job["job_id"], len(payload.files))

@@ -1,0 +1,153 @@
+"""The ingestion pipeline for one record: an ordered list of small steps.
+
+extract pages → assemble text → quality flags → build the document → versioned write.
+Celery tasks call `run_job`; nothing here knows about Celery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch
+
+from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
+from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.quality import quality_flags
+from indexer.search_fields import build_search_fields
+from indexer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORM_FEED = "\f"
+# Manifest fields copied to the index as they are (all optional but result_id).
+METADATA_FIELDS = (
+    "result_id", "result_number", "document_type", "procedure_code", "procedure_name",
+    "agency_code", "agency_name", "agency_level", "issued_on", "signer", "signer_title",
+    "holder_name", "holder_id_number", "holder_birth_date", "holder_address", "valid_from",
+    "valid_until", "status", "replaced_by", "summary", "other_parties", "digitized_on",
+)
+
+
+@dataclass(frozen=True)
+class ExtractedFile:
+    file: JobFile
+    media_type: str
+    pages: list[PageText]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    result_id: str
+    state: str          # "done" | "failed" | "superseded"
+    pages: int = 0
+    error_code: str | None = None
+    error: str | None = None
+
+
+def extract_files(payload: JobPayload, settings: Settings) -> list[ExtractedFile]:
+    extracted = []
+    for job_file in payload.files:
+        path = settings.originals_dir / job_file.storage_key
+        if not path.is_file():
+            raise ExtractionError("original-missing",
+                                  f"{job_file.name}: stored original {job_file.storage_key} is gone")
+        try:
+            media_type = sniff_media_type(path)
+            pages = extract_file(path, timeout_s=settings.ocr_timeout_s)
+        except ExtractionError as exc:
+            # Name the manifest's file, not the content-addressed copy.
+            raise ExtractionError(exc.code, f"{job_file.name}: {exc.message}") from exc
+        extracted.append(ExtractedFile(job_file, media_type, pages))
+    return extracted
+
+
+def assemble_text(extracted: list[ExtractedFile]) -> str:
+    """Pages joined by form feeds, the convention of the ground truth files."""
+    return FORM_FEED.join(page.text for item in extracted for page in item.pages)
+
+
+def find_duplicates(client: Elasticsearch, index: str, result_id: str, hashes: list[str]
+                    ) -> list[str]:
+    response = client.search(index=index, size=10, _source=False, query={"bool": {
+        "filter": [{"terms": {"file_hashes": hashes}}],
+        "must_not": [{"ids": {"values": [result_id]}}],
+    }})
+    return [hit["_id"] for hit in response["hits"]["hits"]]
+
+
+def build_document(payload: JobPayload, extracted: list[ExtractedFile], text: str,
+                   flags: list[str], duplicates: list[str], now: dt.datetime) -> dict[str, Any]:
+    meta = payload.metadata
+    doc: dict[str, Any] = {field: meta.get(field) for field in METADATA_FIELDS if field in meta}
+    doc["result_id"] = payload.result_id
+    doc["party_id_numbers"] = sorted({
+        str(n) for n in [meta.get("holder_id_number"),
+                         *(p.get("id_number") for p in meta.get("other_parties") or [])] if n
+    })
+    doc["digitized_effective"] = meta.get("digitized_on") or now.date().isoformat()
+    doc["ingested_at"] = now.isoformat(timespec="seconds")
+    doc["ingest_version"] = payload.ingest_version
+    doc["files"] = [{"name": item.file.name, "media_type": item.media_type,
+                     "sha256": item.file.sha256, "size": item.file.size,
+                     "storage_key": item.file.storage_key, "pages": len(item.pages)}
+                    for item in extracted]
+    doc["file_hashes"] = sorted({item.file.sha256 for item in extracted})
+    all_pages = [page for item in extracted for page in item.pages]
+    doc["pages"] = [{"file": item.file.name, "number": page.number, "text": page.text,
+                     "confidence": page.confidence, "method": page.method,
+                     "rotation": page.rotation, "blank": page.blank}
+                    for item in extracted for page in item.pages]
+    doc["page_count"] = len(all_pages)
+    confidences = [p.confidence for p in all_pages if p.confidence is not None and not p.blank]
+    doc["ocr_confidence"] = round(fmean(confidences), 2) if confidences else None
+    doc["quality_flags"] = flags
+    doc["duplicate_of"] = duplicates
+    doc["text"] = text
+    doc.update(build_search_fields(meta, text))
+    return doc
+
+
+def write_document(client: Elasticsearch, index: str, doc: dict[str, Any]) -> bool:
+    """Index with an external version; False when a newer version is already there."""
+    try:
+        client.index(index=index, id=doc["result_id"], document=doc,
+                     version=doc["ingest_version"], version_type="external_gte")
+    except ConflictError:
+        return False
+    return True
+
+
+def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> JobOutcome:
+    index = settings.index_name("results")
+    extracted = extract_files(payload, settings)
+    text = assemble_text(extracted)
+    duplicates = find_duplicates(client, index, payload.result_id,
+                                 [item.file.sha256 for item in extracted])
+    pages = [page for item in extracted for page in item.pages]
+    flags = quality_flags(payload.metadata, pages, text, duplicates)
+    doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC))
+    if not write_document(client, index, doc):
+        return JobOutcome(payload.result_id, "superseded", len(pages))
+    return JobOutcome(payload.result_id, "done", len(pages))
+
+
+def run_job(job_id: str, attempt: int, settings: Settings, client: Elasticsearch) -> JobOutcome:
+    """Process one queued job and record its outcome; bad input fails the job, not the worker."""
+    jobs = JobStore(client, settings)
+    job = jobs.get(job_id)
+    if job is None:
+        raise LookupError(f"job {job_id} not found in {jobs.index}")
+    payload = JobPayload.from_dict(job["task_payload"])
+    jobs.mark_running(job_id, attempt)
+    try:
+        outcome = process(payload, settings, client)
+    except ExtractionError as exc:
+        log.warning("job %s failed: %s (%s)", job_id, exc.code, exc.message)
+        jobs.mark_failed(job_id, exc.code, exc.message)
+        return JobOutcome(payload.result_id, "failed", error_code=exc.code, error=exc.message)
+    jobs.mark_done(job_id, outcome.pages)
+    return outcome

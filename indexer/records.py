@@ -1,0 +1,169 @@
+"""Manifest records: parsing and validation of one JSON object per line.
+
+A bad line gets its line number and a specific reason; it never stops the other lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".txt")
+LEVELS = ("city", "district", "commune")
+STATUSES = ("active", "revoked", "replaced")
+REQUIRED = ("result_id", "files", "agency_code", "issued_on")
+DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")
+_RESULT_ID = re.compile(r"^[\w.\-/]{1,128}$")
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    name: str        # as written in the manifest
+    path: Path       # resolved absolute path inside the manifest's folder
+
+
+@dataclass(frozen=True)
+class Record:
+    line_no: int
+    result_id: str
+    metadata: dict[str, Any]   # every manifest field but `files`, dates as ISO strings
+    files: tuple[RecordFile, ...]
+
+
+@dataclass(frozen=True)
+class LineError:
+    line_no: int
+    result_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        who = f" ({self.result_id})" if self.result_id else ""
+        return f"line {self.line_no}{who}: {self.reason}"
+
+
+class RecordError(ValueError):
+    """One manifest record is invalid; the message says why."""
+
+
+def _check_date(field: str, value: Any, *, required: bool) -> None:
+    if value is None:
+        if required:
+            raise RecordError(f"'{field}' is required")
+        return
+    if not isinstance(value, str):
+        raise RecordError(f"'{field}' must be an ISO date string YYYY-MM-DD, got {value!r}")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"'{field}' is not a valid date: {value!r} (expected YYYY-MM-DD)") from None
+    if len(value) != 10:
+        raise RecordError(f"'{field}' must be written YYYY-MM-DD, got {value!r}")
+
+
+def _check_files(raw: Any, base_dir: Path, max_bytes: int) -> tuple[RecordFile, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise RecordError("'files' must be a non-empty list of file paths")
+    base = base_dir.resolve()
+    files: list[RecordFile] = []
+    for name in raw:
+        if not isinstance(name, str) or not name.strip():
+            raise RecordError(f"'files' holds a non-path entry: {name!r}")
+        path = (base / name).resolve()
+        if not path.is_relative_to(base):
+            raise RecordError(f"file {name!r} lies outside the manifest's folder; refused")
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise RecordError(
+                f"file {name!r} has unsupported type {path.suffix or '(none)'}; "
+                f"supported: {' '.join(SUPPORTED_SUFFIXES)}"
+            )
+        if not path.is_file():
+            raise RecordError(f"file {name!r} does not exist")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise RecordError(f"file {name!r} is {size / 2**20:.0f} MiB, over the "
+                              f"{max_bytes / 2**20:.0f} MiB limit")
+        files.append(RecordFile(name, path))
+    return tuple(files)
+
+
+def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> Record:
+    """Check one parsed manifest object; raise RecordError with a specific reason."""
+    if not isinstance(data, dict):
+        raise RecordError("a manifest line must be a JSON object")
+    missing = [f for f in REQUIRED if data.get(f) in (None, "", [])]
+    if "files" in missing and isinstance(data.get("files"), list):
+        missing.remove("files")  # an empty list gets its own, clearer message below
+    if missing:
+        raise RecordError(f"missing required field(s): {', '.join(missing)}")
+    result_id = data["result_id"]
+    if not isinstance(result_id, str) or not _RESULT_ID.match(result_id):
+        raise RecordError(f"'result_id' must be 1-128 letters, digits or . _ - /, got {result_id!r}")
+    for field in DATE_FIELDS:
+        _check_date(field, data.get(field), required=field == "issued_on")
+    level = data.get("agency_level")
+    if level is not None and level not in LEVELS:
+        raise RecordError(f"unknown agency_level {level!r}; expected one of {', '.join(LEVELS)}")
+    status = data.get("status")
+    if status is not None and status not in STATUSES:
+        raise RecordError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+        raise RecordError("'valid_until' is before 'valid_from'")
+    parties = data.get("other_parties")
+    if parties is not None and not (
+        isinstance(parties, list) and all(isinstance(p, dict) for p in parties)
+    ):
+        raise RecordError("'other_parties' must be a list of {\"name\", \"id_number\"} objects")
+    files = _check_files(data["files"], base_dir, max_bytes)
+    metadata = {k: v for k, v in data.items() if k != "files"}
+    return Record(line_no, result_id, metadata, files)
+
+
+def parse_manifest_lines(lines: Iterable[str], base_dir: Path, max_bytes: int
+                         ) -> tuple[list[Record], list[LineError]]:
+    """Validate every line; duplicates of a result_id within the manifest are all refused."""
+    records: list[Record] = []
+    errors: list[LineError] = []
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(LineError(line_no, None, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"))
+            continue
+        result_id = data.get("result_id") if isinstance(data, dict) else None
+        try:
+            records.append(validate_record(data, line_no, base_dir, max_bytes))
+        except RecordError as exc:
+            errors.append(LineError(line_no, result_id if isinstance(result_id, str) else None,
+                                    str(exc)))
+    return _refuse_duplicates(records, errors)
+
+
+def _refuse_duplicates(records: list[Record], errors: list[LineError]
+                       ) -> tuple[list[Record], list[LineError]]:
+    # Which of two lines is right cannot be known, so neither is indexed: nothing is silently merged.
+    lines_by_id: defaultdict[str, list[int]] = defaultdict(list)
+    for record in records:
+        lines_by_id[record.result_id].append(record.line_no)
+    duplicated = {rid: nos for rid, nos in lines_by_id.items() if len(nos) > 1}
+    kept = [r for r in records if r.result_id not in duplicated]
+    for record in records:
+        if record.result_id in duplicated:
+            others = ", ".join(str(n) for n in duplicated[record.result_id] if n != record.line_no)
+            errors.append(LineError(record.line_no, record.result_id,
+                                    f"duplicate result_id in this manifest (also on line {others}); "
+                                    "neither line was queued"))
+    errors.sort(key=lambda e: e.line_no)
+    return kept, errors
+
+
+def read_manifest(manifest: Path, max_bytes: int) -> tuple[list[Record], list[LineError]]:
+    with manifest.open(encoding="utf-8") as handle:
+        return parse_manifest_lines(handle, manifest.parent, max_bytes)

@@ -1,0 +1,103 @@
+"""The analysed part of a results document: what each `search.*` field, `codes` and
+`result_number_key` hold (mapping: mappings/results-v1.json).
+
+Every text field comes twice: accented (normalised: NFC, one tone placement, Đ repaired, case
+kept so highlights read like the document) and folded (no marks, for queries typed without
+them). Elasticsearch only lower-cases and splits on the standard tokenizer; shingle sub-fields
+give phrase/proximity evidence as plain term lookups.
+
+| field            | holds                                                            |
+|------------------|------------------------------------------------------------------|
+| text             | the extracted full text (OCR, may be noisy)                      |
+| meta             | summary, holder address, other parties' names: clean metadata    |
+| holder           | holder name                                                      |
+| title            | document type and procedure name                                 |
+| agency           | issuing agency's name                                            |
+| words            | underthesea words of the metadata strings (`giấy_phép`)           |
+| codes (keyword)  | code_key/loose_key of result number, ID numbers, dates, codes in text |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from indexer.text.codes import Code, code_key, code_terms, find_codes, parse_date
+from indexer.text.vietnamese import fold_diacritics, normalize_text, segment_words
+
+# Metadata that names people/places in the record but is not its holder, title or agency.
+_META_FIELDS = ("summary", "holder_address")
+_ID_FIELDS = ("holder_id_number",)
+_DATE_FIELDS = ("issued_on", "holder_birth_date")
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _parties(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    parties = record.get("other_parties")
+    if not isinstance(parties, list):
+        return []
+    return [p for p in parties if isinstance(p, Mapping)]
+
+
+def _pair(name: str, values: list[str]) -> dict[str, list[str]]:
+    # Separate array values, not one joined string: ES leaves a position gap between values, so
+    # shingles and phrases never bridge two unrelated strings.
+    accented = [normalize_text(v) for v in values if v]
+    return {name: accented, f"{name}_folded": [fold_diacritics(v) for v in accented]}
+
+
+def _metadata_codes(record: Mapping[str, Any]) -> list[str]:
+    terms: list[str] = []
+    number = _str(record.get("result_number"))
+    if number:
+        terms += code_terms(Code("result_number", number, code_key(number)))
+    ids = [_str(record.get(f)) for f in _ID_FIELDS]
+    ids += [_str(p.get("id_number")) for p in _parties(record)]
+    terms += [code_key(i) for i in ids if i]
+    dates = [_str(record.get(f)) for f in _DATE_FIELDS]
+    dates += [_str(p.get("birth_date")) for p in _parties(record)]
+    terms += [d.isoformat() for d in map(parse_date, filter(None, dates)) if d]
+    return terms
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """Analysed fields for one record: `{"search": {...}, "codes": [...], "result_number_key"}`.
+
+    `record` is a manifest record (all fields optional but result_id); `text` the extracted
+    full text. The manifest's codes come first; codes read from the text only add recall.
+    """
+    holder = [_str(record.get("holder_name"))]
+    title = [_str(record.get(f)) for f in ("document_type", "procedure_name")]
+    agency = [_str(record.get("agency_name"))]
+    meta = [_str(record.get(f)) for f in _META_FIELDS]
+    meta += [_str(p.get("name")) for p in _parties(record)]
+    search: dict[str, Any] = {}
+    for name, values in (
+        ("text", [text or ""]),
+        ("meta", meta),
+        ("holder", holder),
+        ("title", title),
+        ("agency", agency),
+    ):
+        search |= _pair(name, values)
+    # Segmentation is the slow step (~30k syllables/s): run it on the short, clean metadata
+    # strings only; the full text gets phrase evidence from the shingle sub-fields instead.
+    words = [" ".join(segment_words(v)) for v in title + holder + agency + meta if v]
+    search["words"] = words
+    search["words_folded"] = [fold_diacritics(w) for w in words]
+
+    normalized_text = normalize_text(text or "")
+    text_codes = [t for c in find_codes(normalized_text) for t in code_terms(c)]
+    number = _str(record.get("result_number"))
+    return {
+        "search": search,
+        "codes": _unique(_metadata_codes(record) + text_codes),
+        "result_number_key": code_key(number) if number else None,
+    }

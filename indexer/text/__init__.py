@@ -1,0 +1,1 @@
+"""Vietnamese text processing and the codes people type: pure functions, no I/O."""

@@ -1,0 +1,138 @@
+"""Vietnamese text normalisation for search: one spelling per word on both index and query side.
+
+Elasticsearch here has no ICU/asciifolding, so every form it matches is produced here:
+`normalize` (NFC, one tone-mark placement, Đ repair, lower case), `fold_diacritics` (for queries
+typed without marks), `syllables` and `segment_words` (underthesea). All pure; the per-word work
+is cached because OCR text of every page passes through it and the vocabulary is small.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# The five tone marks (combining, after NFD). Vowel-quality marks (circumflex, breve, horn) are
+# part of the letter and stay where they are.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_VOWELS = frozenset("aăâeêioôơuưy")
+_MARKED_VOWELS = frozenset("ăâêôơư")
+_FINALS = frozenset({"", "c", "ch", "m", "n", "ng", "nh", "p", "t"})
+# Look-alikes of Đ/đ that OCR and legacy encodings produce (Icelandic eth, African D).
+_D_REPAIR = str.maketrans({"Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ"})
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_TOKEN_RE = re.compile(r"[^\W_]+")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _split_syllable(lower: str) -> tuple[str, str, str] | None:
+    """(onset, vowel cluster, final) of a lower-case syllable without tone, or None if it is not
+    shaped like a Vietnamese syllable (foreign word, OCR junk): those are left as they are."""
+    i = 0
+    while i < len(lower) and lower[i] not in _VOWELS:
+        i += 1
+    j = i
+    while j < len(lower) and lower[j] in _VOWELS:
+        j += 1
+    onset, cluster, final = lower[:i], lower[i:j], lower[j:]
+    if not cluster or final not in _FINALS:
+        return None
+    # In "qu" and "gi" the u/i belongs to the onset when another vowel follows (quý, già, giữa).
+    if len(cluster) > 1 and (onset, cluster[0]) in (("q", "u"), ("g", "i")):
+        onset, cluster = onset + cluster[0], cluster[1:]
+    if len(cluster) > 3:
+        return None
+    return onset, cluster, final
+
+
+def _tone_index(onset: str, cluster: str, final: str) -> int:
+    """Position (in the syllable) of the vowel carrying the tone, old style (hòa, thúy, khỏe)."""
+    marked = [k for k, ch in enumerate(cluster) if ch in _MARKED_VOWELS]
+    if marked:
+        k = marked[-1]  # ươ -> ơ, iê -> ê, uô -> ô, ưa -> ư
+    elif final or len(cluster) == 1:
+        k = len(cluster) - 1  # hoàng, thuyền, toán
+    elif len(cluster) == 2:
+        k = 0  # hòa, thúy, mùa, tài (old style: the first of an open pair)
+    else:
+        k = 1  # ngoài, khuỷu
+    return len(onset) + k
+
+
+@lru_cache(maxsize=200_000)
+def _canonical_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [ch for ch in decomposed if ch in _TONES]
+    if len(tones) != 1:
+        return word  # no tone (nothing to move) or garbage with several
+    bare = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONES))
+    parts = _split_syllable(bare.lower())
+    if parts is None or len(bare) != sum(map(len, parts)):
+        return word
+    k = _tone_index(*parts)
+    return unicodedata.normalize("NFC", bare[: k + 1] + tones[0] + bare[k + 1 :])
+
+
+def _canonical_match(match: re.Match[str]) -> str:
+    word = match.group()
+    return _canonical_word(word) if _NON_ASCII_RE.search(word) else word
+
+
+def normalize_text(text: str) -> str:
+    """NFC, Đ repaired, one tone placement per word; case and layout kept (for highlights)."""
+    text = unicodedata.normalize("NFC", text).translate(_D_REPAIR)
+    return _WORD_RE.sub(_canonical_match, text)
+
+
+def normalize(text: str) -> str:
+    """`normalize_text` plus case folding: the accented form that index and query share."""
+    return normalize_text(text).lower()
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    word = match.group()
+    return _fold_word(word) if _NON_ASCII_RE.search(word) else word
+
+
+def fold_diacritics(text: str) -> str:
+    """Drop every mark, đ -> d; one character out per character in for Vietnamese NFC text, so
+    offsets in the folded form line up with the accented one."""
+    return _WORD_RE.sub(_fold_match, unicodedata.normalize("NFC", text).translate(_D_REPAIR))
+
+
+def has_diacritics(text: str) -> bool:
+    """Whether the user typed any Vietnamese mark (then exact accented matches should win)."""
+    folded = fold_diacritics(text)
+    return folded != unicodedata.normalize("NFC", text).translate(_D_REPAIR)
+
+
+def syllables(text: str) -> list[str]:
+    """Normalised lower-case syllables (and numbers), punctuation dropped."""
+    return _TOKEN_RE.findall(normalize(text))
+
+
+def _segmenter():  # underthesea loads its CRF model on first import: keep it off import time
+    from underthesea import word_tokenize
+
+    return word_tokenize
+
+
+def segment_words(text: str) -> list[str]:
+    """underthesea words, lower case, syllables of one word joined by `_` (`giấy_phép`).
+
+    The text is normalised first and every token again after, so underthesea's own token
+    normalisation cannot make index and query spell a word differently. Costs about 30k
+    syllables/s per core: meant for short fields and queries, not for every OCR page.
+    """
+    words: list[str] = []
+    for token in _segmenter()(normalize_text(text)):
+        parts = syllables(token)
+        if parts:
+            words.append("_".join(parts))
+    return words
