@@ -29,8 +29,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
 
     from app.api import bp as api_bp
+    from app.coverage import api as _coverage_api  # noqa: F401  (adds /coverage, /quality to api)
     from app.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    # Accounts, citizens, audit and hardening (issue 5).
+    from app import security
+    from app.audit.views import init_app as init_audit
+    from app.auth.web import init_app as init_auth
+    from app.citizen import init_app as init_citizen
+
+    security.init_app(app)
+    init_auth(app)
+    init_citizen(app)
+    init_audit(app)
+
+    from app.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+
+    from app.coverage.views import bp as coverage_bp
+
+    app.register_blueprint(coverage_bp)
     return app

@@ -21,7 +21,13 @@ def make_celery(settings: Settings) -> Celery:
         # OCR tasks are long: never hoard messages another idle worker could take.
         worker_prefetch_multiplier=1,
         # An unacknowledged message comes back after this long (kombu's Redis transport).
-        broker_transport_options={"visibility_timeout": visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            # Look for abandoned messages often enough that one comes back soon after the
+            # visibility timeout (kombu's default scan period is 100 s).
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 4)),
+            "unacked_restore_throttle": 1,
+        },
         result_expires=24 * 3600,
         task_serializer="json",
         accept_content=["json"],
@@ -29,4 +35,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.conf.sohoa_settings = settings
+    from indexer.sweeper import install_sweeper  # a worker of this app re-queues stuck jobs
+
+    install_sweeper()
     return celery

@@ -13,7 +13,9 @@ give phrase/proximity evidence as plain term lookups.
 | holder           | holder name                                                      |
 | title            | document type and procedure name                                 |
 | agency           | issuing agency's name                                            |
-| words            | underthesea words of the metadata strings (`giấy_phép`)           |
+| words            | underthesea words of the metadata strings (`giấy_phép`), accented |
+| keys, keys_folded| whole names by role (keyword): `n:` holder, `p:` other parties,    |
+|                  | `t:` type, `a:` agency name tails, `e:` capitalised runs of text |
 | codes (keyword)  | code_key/loose_key of result number, ID numbers, dates, codes in text |
 """
 
@@ -23,7 +25,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from indexer.text.codes import Code, code_key, code_terms, find_codes, parse_date
-from indexer.text.vietnamese import fold_diacritics, normalize_text, segment_words
+from indexer.text.vietnamese import (
+    capitalized_runs,
+    fold_diacritics,
+    normalize_text,
+    segment_words,
+    syllables,
+)
 
 # Metadata that names people/places in the record but is not its holder, title or agency.
 _META_FIELDS = ("summary", "holder_address")
@@ -45,7 +53,7 @@ def _parties(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _pair(name: str, values: list[str]) -> dict[str, list[str]]:
     # Separate array values, not one joined string: ES leaves a position gap between values, so
     # shingles and phrases never bridge two unrelated strings.
-    accented = [normalize_text(v) for v in values if v]
+    accented = [v for v in values if v]
     return {name: accented, f"{name}_folded": [fold_diacritics(v) for v in accented]}
 
 
@@ -63,6 +71,23 @@ def _metadata_codes(record: Mapping[str, Any]) -> list[str]:
     return terms
 
 
+def _key(value: str) -> str:
+    return " ".join(syllables(value))
+
+
+def _entity_keys(record: Mapping[str, Any], texts: list[str]) -> list[str]:
+    """Whole names a query may contain verbatim, tagged by role: the holder (`n:`), other
+    parties (`p:`), the document type (`t:`), the agency and each tail of its name from two
+    syllables (`a:quận cầu giấy`, `a:cầu giấy`), and proper names in `texts` (`e:`)."""
+    keys = [f"n:{_key(_str(record.get('holder_name')))}"]
+    keys += [f"p:{_key(_str(p.get('name')))}" for p in _parties(record)]
+    keys.append(f"t:{_key(_str(record.get('document_type')))}")
+    agency = syllables(_str(record.get("agency_name")))
+    keys += [f"a:{' '.join(agency[i:])}" for i in range(max(0, len(agency) - 1))]
+    keys += [f"e:{run}" for value in texts for run in capitalized_runs(value)]
+    return _unique(k for k in keys if not k.endswith(":"))
+
+
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
@@ -73,14 +98,16 @@ def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
     `record` is a manifest record (all fields optional but result_id); `text` the extracted
     full text. The manifest's codes come first; codes read from the text only add recall.
     """
-    holder = [_str(record.get("holder_name"))]
-    title = [_str(record.get(f)) for f in ("document_type", "procedure_name")]
-    agency = [_str(record.get("agency_name"))]
-    meta = [_str(record.get(f)) for f in _META_FIELDS]
-    meta += [_str(p.get("name")) for p in _parties(record)]
+    norm = normalize_text  # once per string: every field below shares the normalised form
+    text = norm(text or "")
+    holder = [norm(_str(record.get("holder_name")))]
+    title = [norm(_str(record.get(f))) for f in ("document_type", "procedure_name")]
+    agency = [norm(_str(record.get("agency_name")))]
+    meta = [norm(_str(record.get(f))) for f in _META_FIELDS]
+    meta += [norm(_str(p.get("name"))) for p in _parties(record)]
     search: dict[str, Any] = {}
     for name, values in (
-        ("text", [text or ""]),
+        ("text", [text]),
         ("meta", meta),
         ("holder", holder),
         ("title", title),
@@ -89,15 +116,14 @@ def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
         search |= _pair(name, values)
     # Segmentation is the slow step (~30k syllables/s): run it on the short, clean metadata
     # strings only; the full text gets phrase evidence from the shingle sub-fields instead.
-    words = [" ".join(segment_words(v)) for v in title + holder + agency + meta if v]
-    search["words"] = words
-    search["words_folded"] = [fold_diacritics(w) for w in words]
-
-    normalized_text = normalize_text(text or "")
-    text_codes = [t for c in find_codes(normalized_text) for t in code_terms(c)]
+    search["words"] = [" ".join(segment_words(v)) for v in title + holder + agency + meta if v]
+    search["keys"] = _entity_keys(record, [text, *meta])
+    search["keys_folded"] = _unique(fold_diacritics(k) for k in search["keys"])
     number = _str(record.get("result_number"))
     return {
         "search": search,
-        "codes": _unique(_metadata_codes(record) + text_codes),
+        "codes": _unique(
+            _metadata_codes(record) + [t for c in find_codes(text) for t in code_terms(c)]
+        ),
         "result_number_key": code_key(number) if number else None,
     }

@@ -13,6 +13,7 @@ from werkzeug.utils import secure_filename
 from app import extensions
 from app.api import bp
 from app.api.errors import ApiProblem
+from app.audit import audit
 from app.auth.guards import require_role
 from indexer.intake import new_batch_id, queue_records
 from indexer.jobs import JobStore
@@ -51,6 +52,7 @@ def ingest() -> ResponseReturnValue:
         queued = queue_records([record], settings=settings, client=extensions.es(),
                                celery=current_app.extensions["sohoa.celery"],
                                batch_id=new_batch_id(), source="api")
+    audit("ingest", result_id=record.result_id, job_id=queued[0].job_id, files=len(names))
     return jsonify({"job_id": queued[0].job_id, "result_id": record.result_id}), 202
 
 
@@ -59,7 +61,9 @@ def ingest() -> ResponseReturnValue:
 def job_status(job_id: str) -> ResponseReturnValue:
     job = JobStore(extensions.es(), extensions.settings()).get(job_id)
     if job is None:
+        audit("job.view", outcome="not_found", job_id=job_id)
         raise ApiProblem(404, f"no job {job_id}")
+    audit("job.view", result_id=job.get("result_id"), job_id=job_id)
     return jsonify({key: job.get(key) for key in (
         "job_id", "state", "result_id", "error", "error_code", "attempts", "batch_id",
         "created_at", "updated_at", "pages_total")})

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from app import extensions
 from app.api import bp
 from app.api.errors import ApiProblem
+from app.audit import audit
 from app.auth.guards import require_role
 from indexer.settings import Settings
 from indexer.validity import validity_state
@@ -59,7 +60,13 @@ def send_original(source: dict[str, Any] | None, n: int, settings: Settings) -> 
 @bp.get("/results/<path:result_id>/files/<int:n>")
 @require_role(*STAFF)
 def result_file(result_id: str, n: int) -> ResponseReturnValue:
-    return send_original(load_result(result_id), n, extensions.settings())
+    try:
+        response = send_original(load_result(result_id), n, extensions.settings())
+    except ApiProblem:
+        audit("result.file", result_id=result_id, outcome="not_found", file=n)
+        raise
+    audit("result.file", result_id=result_id, file=n)
+    return response
 
 
 @bp.get("/results/<path:result_id>")
@@ -67,5 +74,7 @@ def result_file(result_id: str, n: int) -> ResponseReturnValue:
 def result(result_id: str) -> ResponseReturnValue:
     source = load_result(result_id)
     if source is None:
+        audit("result.view", result_id=result_id, outcome="not_found")
         raise ApiProblem(404, f"no result {result_id}")
+    audit("result.view", result_id=result_id)
     return public_record(source, extensions.settings(), "api.result_file")

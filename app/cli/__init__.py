@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from app.cli.admin import users
+from app.cli.agencies import agencies
+from app.cli.evaluate import evaluate
 from app.cli.ingest import ingest
-from app.cli.services import init, serve, worker
+from app.cli.ops import backup_command, restore_command, sweep_command, verify
+from app.cli.services import init, reset, serve, worker
 from app.cli.stack import stack
 
 
@@ -32,3 +35,10 @@ main.add_command(ingest)
 main.add_command(worker)
 main.add_command(serve)
 main.add_command(users)
+main.add_command(evaluate)
+main.add_command(reset)
+main.add_command(verify)
+main.add_command(sweep_command)
+main.add_command(backup_command)
+main.add_command(restore_command)
+main.add_command(agencies)

@@ -52,3 +52,17 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         return
     os.execvp("gunicorn", ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                            "--threads", "4", "--access-logfile", "-", "app.wsgi:app"])
+
+
+@click.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(yes: bool) -> None:
+    """Delete every index of this deployment's prefix (originals on disk are kept)."""
+    from indexer.indices import drop_all
+
+    settings = cli_settings()
+    if not yes:
+        click.confirm(f"Delete all indices with prefix {settings.index_prefix!r} at "
+                      f"{settings.es_url}?", abort=True)
+    drop_all(cli_client(settings), settings)
+    click.echo(f"deleted the {settings.index_prefix!r} indices")

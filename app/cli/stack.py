@@ -22,7 +22,7 @@ def _print(rows: list[devstack.ComponentStatus]) -> None:
 
 @stack.command()
 @click.option("--nodes", default=1, show_default=True, type=click.IntRange(1, 5),
-              help="Elasticsearch nodes in the local cluster (ports 9200, 9201, …).")
+              help="Elasticsearch nodes: 1 serves on port 9200; N > 1 on 9201…920N.")
 def up(nodes: int) -> None:
     """Start (or keep) the local stack and wait until it is healthy. Idempotent."""
     try:
@@ -33,9 +33,14 @@ def up(nodes: int) -> None:
 
 
 @stack.command()
-def down() -> None:
+@click.option("--nodes", type=click.IntRange(1, 5), default=None,
+              help="Stop only the Elasticsearch cluster of this size (Redis keeps running).")
+def down(nodes: int | None) -> None:
     """Stop exactly what `stack up` started (found by PID)."""
-    devstack.down(devstack.default_stack_dir(), log=click.echo)
+    if nodes:
+        devstack.stop_cluster(devstack.default_stack_dir(), nodes, log=click.echo)
+    else:
+        devstack.down(devstack.default_stack_dir(), log=click.echo)
 
 
 @stack.command()

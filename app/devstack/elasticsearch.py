@@ -28,18 +28,25 @@ FIRST_TRANSPORT_PORT = 9300
 class EsNode:
     number: int
     cluster_dir: Path
+    cluster_size: int = 1
 
     @property
     def name(self) -> str:
         return f"sohoa-node-{self.number}"
 
     @property
+    def _offset(self) -> int:
+        # A single node takes 9200/9300; a multi-node cluster takes 9201…/9301…, so both can run
+        # side by side (the fault tests start a 3-node cluster next to the dev node).
+        return 0 if self.cluster_size == 1 else self.number
+
+    @property
     def http_port(self) -> int:
-        return FIRST_HTTP_PORT + self.number - 1
+        return FIRST_HTTP_PORT + self._offset
 
     @property
     def transport_port(self) -> int:
-        return FIRST_TRANSPORT_PORT + self.number - 1
+        return FIRST_TRANSPORT_PORT + self._offset
 
     @property
     def home(self) -> Path:
@@ -57,7 +64,7 @@ class EsNode:
 def cluster_nodes(stack_dir: Path, node_count: int) -> list[EsNode]:
     # Each cluster size gets its own data: a 3-node cluster never inherits a 1-node cluster's UUID.
     cluster_dir = stack_dir / f"es-{node_count}node"
-    return [EsNode(n, cluster_dir) for n in range(1, node_count + 1)]
+    return [EsNode(n, cluster_dir, node_count) for n in range(1, node_count + 1)]
 
 
 def distribution(stack_dir: Path, log: Callable[[str], None]) -> Path:

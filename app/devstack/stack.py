@@ -72,6 +72,15 @@ def up(stack_dir: Path, node_count: int = 1, log: Log = print) -> list[Component
     return status(stack_dir, node_count)
 
 
+def stop_cluster(stack_dir: Path, node_count: int, log: Log = print) -> None:
+    """Stop the nodes of one cluster size only (e.g. the 3-node cluster, leaving the dev node)."""
+    for node in es.cluster_nodes(stack_dir, node_count):
+        if (pid := es.read_pid(node.pid_file)) is not None:
+            log(f"Stopping Elasticsearch {node.name} (pid {pid})…")
+            es.stop_pid(pid)
+        node.pid_file.unlink(missing_ok=True)
+
+
 def down(stack_dir: Path, log: Log = print) -> None:
     """Stop exactly what `up` started, found by its PID files, in every cluster size."""
     for cluster_dir in sorted(stack_dir.glob("es-*node")):

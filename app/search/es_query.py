@@ -2,12 +2,14 @@
 
 Scoring, in order of strength:
 1. exact codes: the result number key, then any code (ID numbers, dates, codes read in text);
-2. free text over the folded fields (always, so a query typed without marks ranks like its
-   accented twin) plus the accented fields when the user typed marks (exact accents win);
-   each field also through its shingle sub-field, so adjacent syllables (names, phrases) count;
-3. validity: a small multiplier, so among close scores the valid result comes first.
-A gate (`must`) keeps only results matching a code or most of the query's syllables, so totals
-and facets describe real matches rather than every document containing "giấy".
+2. whole names found verbatim in the query (`search.keys*`): holder, parties, document type,
+   agency, proper names of the text; most of all a type together with a holder or an agency;
+3. free text over the folded fields (always, so a query typed without marks ranks like its
+   accented twin) plus the accented fields when the user typed marks (exact accents win),
+   each also through its shingle sub-field, so adjacent syllables (names, phrases) count;
+4. validity: a small multiplier, so among close scores the valid result comes first.
+A gate (a filter) keeps only results matching a code or most of the query's syllables, so
+totals and facets describe real matches rather than every document containing "giấy".
 """
 
 from __future__ import annotations
@@ -25,15 +27,31 @@ SORTS = ("relevance", "issued_on", "issued_on_asc")
 MAX_SIZE = 100
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 
-# (field, boost) pairs searched with the free text; each also through its `.shingles`.
+# Fields searched with the free text, as one field (`cross_fields`: a syllable counts once, in
+# its best field), and again through their `.shingles` (adjacent pairs: names, phrases).
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("text", 1.0),
     ("meta", 1.0),
-    ("holder", 3.0),
-    ("title", 1.5),
-    ("agency", 2.0),
+    ("holder", 1.5),
+    ("title", 1.0),
+    ("agency", 1.0),
 )
+# A whole name/type/agency/proper name of the record found verbatim in the query (see
+# indexer.search_fields): prefix -> (n-gram lengths tried, boost). Proper names (`e`) are runs
+# of any length, so a longer run found counts more (boost per syllable beyond the first).
+KEY_ROLES: dict[str, tuple[range, float]] = {
+    "n": (range(2, 6), 3.0),  # holder
+    "p": (range(2, 6), 2.0),  # other parties
+    "t": (range(2, 13), 3.0),  # document type
+    "a": (range(2, 7), 3.0),  # agency (or the tail of its name)
+    "e": (range(2, 9), 2.0),  # proper names in the text
+}
+SCALED_ROLES = frozenset("e")
+# Two roles found together: the officer's "<document type> <holder>" or "<type> <agency>".
+KEY_PAIRS: tuple[tuple[str, str, float], ...] = (("t", "n", 15.0), ("t", "a", 15.0))
 SHINGLE_WEIGHT = 1.0
+ACCENT_WEIGHT = 1.0  # the accented twin of every clause, added when the user typed marks
+WORDS_WEIGHT = 1.0
 RESULT_NUMBER_BOOST = 60.0
 CODE_BOOST = 40.0
 VALID_WEIGHT = 1.1
@@ -78,12 +96,41 @@ def _exact(field: str, values: list[str], boost: float) -> dict[str, Any]:
     return {"constant_score": {"filter": {"terms": {field: values}}, "boost": boost}}
 
 
-def _text_clauses(text: str, suffix: str) -> list[dict[str, Any]]:
-    clauses = []
-    for name, boost in TEXT_FIELDS:
-        field = f"search.{name}{suffix}"
-        clauses.append(_match(field, text, boost))
-        clauses.append(_match(f"{field}.shingles", text, boost * SHINGLE_WEIGHT))
+def _cross(fields: list[str], text: str, boost: float) -> dict[str, Any]:
+    return {
+        "multi_match": {"query": text, "type": "cross_fields", "fields": fields, "boost": boost}
+    }
+
+
+def _text_clauses(text: str, suffix: str, weight: float) -> list[dict[str, Any]]:
+    fields = [f"search.{name}{suffix}^{boost}" for name, boost in TEXT_FIELDS]
+    shingles = [f"search.{name}{suffix}.shingles^{boost}" for name, boost in TEXT_FIELDS]
+    return [_cross(fields, text, weight), _cross(shingles, text, weight * SHINGLE_WEIGHT)]
+
+
+def _ngrams(words: tuple[str, ...], sizes: range) -> list[str]:
+    return [" ".join(words[i : i + n]) for n in sizes for i in range(len(words) - n + 1)]
+
+
+def _key_clauses(words: tuple[str, ...], field: str, weight: float) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    found: dict[str, dict[str, Any]] = {}
+    for role, (sizes, boost) in KEY_ROLES.items():
+        grams = _ngrams(words, sizes)
+        if not grams:
+            continue
+        found[role] = {"terms": {field: [f"{role}:{g}" for g in grams]}}
+        if role not in SCALED_ROLES:
+            clauses.append(_exact(field, [f"{role}:{g}" for g in grams], boost * weight))
+            continue
+        for n in sizes:
+            keys = [f"{role}:{g}" for g in _ngrams(words, range(n, n + 1))]
+            if keys:
+                clauses.append(_exact(field, keys, boost * (n - 1) * weight))
+    for first, second, boost in KEY_PAIRS:
+        if first in found and second in found:
+            both = {"bool": {"filter": [found[first], found[second]]}}
+            clauses.append({"constant_score": {"filter": both, "boost": boost * weight}})
     return clauses
 
 
@@ -115,9 +162,13 @@ def scoring_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
             clauses.append(_exact("result_number_key", keys, RESULT_NUMBER_BOOST))
         clauses.append(_exact("codes", list(parsed.code_terms), CODE_BOOST))
     if parsed.folded:
-        clauses += _text_clauses(parsed.folded_text, "_folded")
+        clauses += _text_clauses(parsed.folded_text, "_folded", 1.0)
+        clauses += _key_clauses(parsed.folded, "search.keys_folded", 1.0)
     if parsed.has_diacritics:
-        clauses += _text_clauses(parsed.text, "")
+        clauses += _text_clauses(parsed.text, "", ACCENT_WEIGHT)
+        clauses += _key_clauses(parsed.syllables, "search.keys", ACCENT_WEIGHT)
+    if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
+        clauses.append(_match("search.words", " ".join(parsed.words), WORDS_WEIGHT))
     return clauses
 
 
@@ -125,7 +176,7 @@ def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date) -> 
     """The `query` part: gate + scoring + filters, times a validity weight."""
     bool_query: dict[str, Any] = {"filter": filter_clauses(filters, today)}
     if not parsed.is_empty:
-        bool_query["must"] = [_gate(parsed)]
+        bool_query["filter"].append(_gate(parsed))  # filter context: it decides, never scores
         bool_query["should"] = scoring_clauses(parsed)
     return {
         "function_score": {
@@ -147,17 +198,17 @@ def aggregations(today: dt.date) -> dict[str, Any]:
 
 def highlight(parsed: ParsedQuery) -> dict[str, Any]:
     """Fragments from the full text and metadata; from the folded twins only when the user typed
-    no marks (accented fields would light up just the syllables that happen to carry none)."""
-    suffix = "" if parsed.has_diacritics else "_folded"
-    return {
-        "pre_tags": [HIGHLIGHT_PRE],
-        "post_tags": [HIGHLIGHT_POST],
-        "encoder": "default",
-        "fields": {
-            f"search.text{suffix}": {"fragment_size": 150, "number_of_fragments": 3},
-            f"search.meta{suffix}": {"fragment_size": 150, "number_of_fragments": 1},
-        },
-    }
+    no marks (accented fields would light up just the syllables that happen to carry none).
+    Each field gets its own plain `match` as highlight query: the highlighter need not pull
+    terms out of the whole scoring query (most of the cost of a search otherwise)."""
+    suffix, text = ("", parsed.text) if parsed.has_diacritics else ("_folded", parsed.folded_text)
+    fields: dict[str, Any] = {}
+    for name, fragments in (("text", 3), ("meta", 1)):
+        field = f"search.{name}{suffix}"
+        fields[field] = {"fragment_size": 150, "number_of_fragments": fragments}
+        if text:
+            fields[field]["highlight_query"] = {"match": {field: text}}
+    return {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST], "fields": fields}
 
 
 def sort_clause(sort: str) -> list[Any]:

@@ -130,7 +130,7 @@ def corpus_pairs(corpus_dir: str | Path, text_dir: str | None = None) -> list[Pa
 
 def _bulk(es: Elasticsearch, index: str, docs: Iterable[dict[str, Any]]) -> None:
     actions = ({"_index": index, "_id": d["result_id"], "_source": d} for d in docs)
-    helpers.bulk(es, actions, chunk_size=500, request_timeout=120)
+    helpers.bulk(es.options(request_timeout=120), actions, chunk_size=500)
     es.indices.refresh(index=index)
 
 

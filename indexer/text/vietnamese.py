@@ -136,3 +136,38 @@ def segment_words(text: str) -> list[str]:
         if parts:
             words.append("_".join(parts))
     return words
+
+
+_RUN_TOKEN_RE = re.compile(r"(\w+)([^\w\s]*)")
+
+
+def capitalized_runs(text: str, min_len: int = 2, max_len: int = 8) -> list[str]:
+    """Runs of capitalised words on one line (`Đặng Công Quân`, `CỬA HÀNG BÁNH BÀ HOA`), lower
+    case: the proper names of a document (people, businesses, places), whatever its type.
+    Punctuation and line breaks end a run; longer runs (headlines) are dropped. Expects
+    `normalize_text` output (callers have it already; the runs are then normalised too)."""
+    runs: list[str] = []
+    for line in text.splitlines():
+        run: list[str] = []
+        for m in _RUN_TOKEN_RE.finditer(line):
+            word, punct = m.groups()
+            if word[0].isupper() and not word[0].isdigit():
+                run.append(word)
+            else:
+                run = _flush(run, runs, min_len, max_len)
+                continue
+            if punct:
+                run = _flush(run, runs, min_len, max_len)
+        _flush(run, runs, min_len, max_len)
+    return runs
+
+
+_HONORIFICS = frozenset({"ông", "bà"})  # "Ông Lê Đình Hiếu": the name is what people type
+
+
+def _flush(run: list[str], runs: list[str], min_len: int, max_len: int) -> list[str]:
+    if run and run[0].lower() in _HONORIFICS:
+        run = run[1:]
+    if min_len <= len(run) <= max_len:
+        runs.append(" ".join(run).lower())
+    return []

@@ -1,0 +1,34 @@
+"""`GET /api/v1/search`: result search for staff (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app import extensions
+from app.api import bp
+from app.api.errors import ApiProblem
+from app.audit import audit, search_details
+from app.auth.guards import require_role
+from app.search.params import ParamError, parse_search_args
+from app.search.service import SearchUnavailable, search
+
+STAFF = ("officer", "manager")
+
+
+@bp.get("/search")
+@require_role(*STAFF)
+def search_results() -> ResponseReturnValue:
+    try:
+        search_request = parse_search_args(request.args, strict=True)
+    except ParamError as exc:
+        raise ApiProblem(400, str(exc)) from exc
+    try:
+        answer = search(extensions.es(), extensions.settings(), search_request)
+    except SearchUnavailable as exc:
+        raise ApiProblem(
+            503, "the search service (Elasticsearch) is unavailable; try again shortly",
+            reason=str(exc),
+        ) from exc
+    audit("search", total=answer.get("total"), **search_details(request.args))
+    return jsonify(answer)

@@ -1,0 +1,126 @@
+"""Who is this citizen? A pluggable `IdentityProvider`; the default checks what a citizen holds
+on paper: their ID number, birth date and the number printed on one of their results.
+
+Rule of the default provider (see docs/citizen-identity.md): a record with that result number
+must list the ID number (as holder or among `other_parties`), and the birth date must match the
+birth date on file for that person — the record's own (`holder_birth_date`, or the party's
+`birth_date`), else any other record's that names the same ID number with a birth date. Only
+when no record anywhere carries a birth date for that ID number is the date checked against what
+the 12-digit citizen ID itself encodes (century/sex digit and the year's last two digits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from elasticsearch import Elasticsearch
+
+from indexer.settings import Settings
+from indexer.text.codes import code_key, parse_date
+
+_CCCD = re.compile(r"^\d{12}$")
+MAX_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    id_number: str
+    birth_date: str
+    result_number: str
+
+
+@dataclass(frozen=True)
+class CitizenIdentity:
+    id_number: str
+    method: str  # how it was proven, e.g. "result-number", "year-from-id", "oidc"
+
+
+class IdentityProvider(Protocol):
+    name: str
+
+    def verify(self, claim: IdentityClaim) -> CitizenIdentity | None:
+        """The proven identity, or None — never a reason (one generic answer for every failure)."""
+
+
+def normalise_id(value: str) -> str | None:
+    digits = re.sub(r"[\s.\-]", "", value or "")
+    return digits if _CCCD.match(digits) else None
+
+
+def normalise_birth_date(value: str) -> dt.date | None:
+    return parse_date(value or "")
+
+
+def year_encoded_in_id(id_number: str) -> int | None:
+    """Birth year a 12-digit citizen ID encodes (Circular 59/2021/TT-BCA): digit 4 gives the
+    century and sex (0/1: 1900s, 2/3: 2000s, 4/5: 2100s, 6/7: 2200s, 8/9: 1800s), digits 5-6
+    the year's last two digits."""
+    if not _CCCD.match(id_number):
+        return None
+    century = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100, 6: 2200, 7: 2200,
+               8: 1800, 9: 1800}[int(id_number[3])]
+    return century + int(id_number[4:6])
+
+
+def _date(value: Any) -> dt.date | None:
+    return parse_date(str(value)[:10]) if value else None
+
+
+def birth_date_on_record(source: dict[str, Any], id_number: str) -> dt.date | None:
+    """The birth date this record gives for that person (holder or party), if any."""
+    if source.get("holder_id_number") == id_number and source.get("holder_birth_date"):
+        return _date(source["holder_birth_date"])
+    for party in source.get("other_parties") or []:
+        if str(party.get("id_number")) == id_number and party.get("birth_date"):
+            return _date(party["birth_date"])
+    return None
+
+
+class ResultNumberProvider:
+    """Default provider: ID number + birth date + the number of one of the citizen's results."""
+
+    name = "result-number"
+
+    def __init__(self, client: Elasticsearch, settings: Settings,
+                 year_fallback: bool = True) -> None:
+        self.client = client
+        self.index = settings.index_name("results")
+        self.year_fallback = year_fallback
+
+    def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self.client.search(
+            index=self.index, size=MAX_CANDIDATES, query=query,
+            source_includes=["result_id", "holder_id_number", "holder_birth_date",
+                             "other_parties"])
+        return [hit["_source"] for hit in response["hits"]["hits"]]
+
+    def known_birth_dates(self, id_number: str) -> set[dt.date]:
+        records = self._records({"term": {"party_id_numbers": id_number}})
+        return {d for s in records if (d := birth_date_on_record(s, id_number)) is not None}
+
+    def verify(self, claim: IdentityClaim) -> CitizenIdentity | None:
+        id_number = normalise_id(claim.id_number)
+        birth_date = normalise_birth_date(claim.birth_date)
+        number = (claim.result_number or "").strip()
+        if id_number is None or birth_date is None or not number:
+            return None
+        candidates = self._records({"bool": {
+            "filter": [{"term": {"party_id_numbers": id_number}}],
+            "should": [{"term": {"result_number": number}},
+                       {"term": {"result_number_key": code_key(number)}}],
+            "minimum_should_match": 1,
+        }})
+        if not candidates:
+            return None
+        on_records = {d for s in candidates if (d := birth_date_on_record(s, id_number))}
+        if on_records:
+            return CitizenIdentity(id_number, self.name) if birth_date in on_records else None
+        known = self.known_birth_dates(id_number)
+        if known:
+            return CitizenIdentity(id_number, self.name) if birth_date in known else None
+        if self.year_fallback and year_encoded_in_id(id_number) == birth_date.year:
+            return CitizenIdentity(id_number, "year-from-id")
+        return None

@@ -1,0 +1,75 @@
+"""Query parameters of the coverage API and pages: parsed strictly, with clear messages.
+
+Each error carries an English message (the API's) and a Vietnamese one (the pages').
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+from indexer.agencies import LEVELS
+
+
+class ParamError(ValueError):
+    """A query parameter has a value that cannot be used; the message says which and why."""
+
+    def __init__(self, message: str, vi: str | None = None) -> None:
+        super().__init__(message)
+        self.vi = vi or message
+
+
+def parse_day(value: str | None, name: str, default: dt.date) -> dt.date:
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    try:
+        # Only the plain ISO form: fromisoformat alone would also take "20240101" or weeks.
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ParamError(f"{name} must be a date YYYY-MM-DD, got {value!r}",
+                     f"Ngày «{value}» không hợp lệ: hãy nhập theo dạng năm-tháng-ngày, "
+                     "ví dụ 2025-12-31.")
+
+
+def parse_month_bound(value: str | None, name: str, default: dt.date, end: bool) -> dt.date:
+    """`YYYY-MM` (the month's first day, or its last when `end`) or `YYYY-MM-DD`."""
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        year, month = int(match[1]), int(match[2])
+        if 1 <= month <= 12:
+            day = calendar.monthrange(year, month)[1] if end else 1
+            return dt.date(year, month, day)
+    try:
+        return parse_day(text, name, default)
+    except ParamError as exc:
+        raise ParamError(f"{name} must be a month YYYY-MM or a date YYYY-MM-DD, got {value!r}",
+                         f"Tháng «{value}» không hợp lệ: hãy nhập dạng 2025-12 hoặc "
+                         "2025-12-31.") from exc
+
+
+def parse_level(value: str | None, name: str = "agency_level") -> str | None:
+    if value is None or not value.strip() or value.strip() == "all":
+        return None
+    if value.strip() not in LEVELS:
+        raise ParamError(f"{name} must be one of {', '.join(LEVELS)}, got {value!r}",
+                         f"Cấp hành chính «{value}» không hợp lệ.")
+    return value.strip()
+
+
+def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None or not value.strip():
+        return default
+    if not re.fullmatch(r"\d+", value.strip()) or not low <= int(value) <= high:
+        raise ParamError(f"{name} must be a whole number from {low} to {high}, got {value!r}",
+                         f"Giá trị «{value}» của {name} phải là số nguyên từ {low} đến {high}.")
+    return int(value)
+
+
+def parse_flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}

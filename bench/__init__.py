@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench` → BENCHMARKS.md). Not tests: nothing here asserts a timing."""

@@ -1,0 +1,167 @@
+"""PDF pages: the text layer when it is real text, converted legacy text, else render and OCR."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import subprocess
+import unicodedata
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTPage, LTTextBox, LTTextLine
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfexceptions import PDFException
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.psexceptions import PSException
+from PIL import Image, UnidentifiedImageError
+
+from indexer.extract.images import MAX_PAGES
+from indexer.extract.legacy_encodings import convert_legacy
+from indexer.extract.model import Deadline, ExtractionError, PageText
+from indexer.extract.scan import ocr_page
+from indexer.extract.textcheck import is_usable_text
+
+RENDER_DPI = 300  # what Tesseract is trained for; the baseline renders at the same resolution
+_MIN_RENDER_DPI = 72
+# A scanned page that carries a few words of text layer (a stamp, a scanner's header) is still
+# a scan: OCR it when images cover this much of the page and the layer is this short.
+_SCAN_IMAGE_SHARE = 0.5
+_SHORT_LAYER_CHARS = 80
+# What pdfminer raises on damaged files, besides its own exception classes.
+_PARSE_ERRORS = (PSException, PDFException, ValueError, KeyError, IndexError, TypeError,
+                 AttributeError, AssertionError, struct.error, zlib.error, RecursionError)
+
+
+def _open_document(handle: BinaryIO, path: Path) -> PDFDocument:
+    try:
+        return PDFDocument(PDFParser(handle))  # tries the empty user password
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ExtractionError(
+            "encrypted-pdf", f"{path.name} is password-protected; cannot read it without the password"
+        ) from exc
+    except _PARSE_ERRORS as exc:
+        raise ExtractionError("corrupt-pdf", f"{path.name} is not a readable PDF ({exc})") from exc
+
+
+def _line_text(line: LTTextLine) -> str:
+    """A line's text, with a space where the glyphs jump backwards.
+
+    Two text runs that overlap on the page (a letterhead column running into the next) share a
+    line in pdfminer, which inserts spaces only for gaps, so "TRƯNG" + "CỘNG" would fuse.
+    """
+    out: list[str] = []
+    previous: LTChar | None = None
+    for item in line:
+        if isinstance(item, LTChar):
+            if previous is not None and item.x0 < previous.x1 - previous.width / 2:
+                if out and not out[-1].isspace():
+                    out.append(" ")
+            previous = item
+        out.append(item.get_text())
+    return "".join(out).strip()
+
+
+def _page_text(layout: LTPage) -> tuple[str, float]:
+    """The text layer of a laid-out page, and the share of the page that images cover."""
+    parts: list[str] = []
+    image_area = 0.0
+
+    def walk(items: LTPage | LTFigure) -> None:
+        nonlocal image_area
+        for item in items:
+            if isinstance(item, LTTextBox):
+                parts.append("\n".join(_line_text(line) for line in item))
+            elif isinstance(item, LTImage):
+                image_area += item.width * item.height
+            elif isinstance(item, LTFigure):
+                walk(item)
+
+    walk(layout)
+    page_area = max(layout.width * layout.height, 1.0)
+    text = unicodedata.normalize("NFC", "\n".join(p.strip("\n") for p in parts)).strip()
+    return text, min(image_area / page_area, 1.0)
+
+
+def _layouts(document: PDFDocument, path: Path) -> Iterator[tuple[PDFPage, LTPage]]:
+    resources = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(resources, laparams=LAParams())
+    interpreter = PDFPageInterpreter(resources, device)
+    number = 0
+    try:
+        for number, page in enumerate(PDFPage.create_pages(document), start=1):
+            if number > MAX_PAGES:
+                raise ExtractionError(
+                    "too-large", f"{path.name} has more than {MAX_PAGES} pages"
+                )
+            interpreter.process_page(page)
+            yield page, device.get_result()
+    except _PARSE_ERRORS as exc:
+        raise ExtractionError(
+            "corrupt-pdf", f"{path.name} page {number + 1}: cannot be parsed ({exc})"
+        ) from exc
+
+
+def _render_dpi(page: PDFPage, max_pixels: int, where: str) -> int:
+    """RENDER_DPI, lowered for oversized pages so the bitmap stays under `max_pixels`."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+    except (TypeError, ValueError) as exc:
+        raise ExtractionError("corrupt-pdf", f"{where}: page has no usable size") from exc
+    area_in2 = abs(x1 - x0) * abs(y1 - y0) / 72**2
+    dpi = min(RENDER_DPI, math.floor(math.sqrt(max_pixels / area_in2))) if area_in2 else RENDER_DPI
+    if dpi < _MIN_RENDER_DPI:
+        raise ExtractionError(
+            "too-large", f"{where}: page is {area_in2:,.0f} square inches, too big to render"
+        )
+    return dpi
+
+
+def render_page(path: Path, number: int, dpi: int, deadline: Deadline) -> Image.Image:
+    """Page `number` rendered by pdftoppm in colour (the red seal is removed later)."""
+    where = f"{path.name} page {number}"
+    command = ["pdftoppm", "-f", str(number), "-l", str(number), "-r", str(dpi), str(path)]
+    try:
+        run = subprocess.run(command, capture_output=True, timeout=deadline.remaining(),
+                             check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ExtractionError("ocr-timeout", f"{where}: rendering took too long") from exc
+    except FileNotFoundError as exc:
+        raise ExtractionError("ocr-unavailable", "pdftoppm (poppler-utils) is not installed") from exc
+    if run.returncode != 0 or not run.stdout:
+        detail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise ExtractionError("render-failed", f"{where}: pdftoppm failed ({detail[0]})")
+    try:
+        image = Image.open(io.BytesIO(run.stdout))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ExtractionError("render-failed", f"{where}: unreadable render ({exc})") from exc
+    return image
+
+
+def extract_pdf(path: Path, *, deadline: Deadline, max_pixels: int) -> list[PageText]:
+    pages: list[PageText] = []
+    with path.open("rb") as handle:
+        document = _open_document(handle, path)
+        for number, (page, layout) in enumerate(_layouts(document, path), start=1):
+            text, image_share = _page_text(layout)
+            converted, encoding = convert_legacy(text)
+            scan_with_stamp = image_share >= _SCAN_IMAGE_SHARE and len(text) < _SHORT_LAYER_CHARS
+            if encoding and not scan_with_stamp:
+                pages.append(PageText(number, converted, None, "pdf-legacy-converted"))
+            elif is_usable_text(text) and not scan_with_stamp:
+                pages.append(PageText(number, text, None, "pdf-text"))
+            else:
+                where = f"{path.name} page {number}"
+                dpi = _render_dpi(page, max_pixels, where)
+                image = render_page(path, number, dpi, deadline)
+                pages.append(ocr_page(image, number, dpi=dpi, deadline=deadline, what=where))
+    if not pages:
+        raise ExtractionError("corrupt-pdf", f"{path.name} has no pages")
+    return pages

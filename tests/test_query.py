@@ -1,0 +1,143 @@
+"""app.search.query and app.search.es_query: pure query understanding and request bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from app.search.es_query import (
+    HIGHLIGHT_POST,
+    HIGHLIGHT_PRE,
+    SearchFilters,
+    build_search_body,
+)
+from app.search.query import parse_query
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def _body(q: str, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("filters", SearchFilters())
+    return build_search_body(parse_query(q), today=TODAY, **kwargs)
+
+
+def _terms_values(body: dict[str, Any], field: str) -> list[list[str]]:
+    found: list[list[str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "terms" in node and field in node["terms"]:
+                found.append(node["terms"][field])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(body)
+    return found
+
+
+def test_codes_are_taken_out_of_the_free_text() -> None:
+    parsed = parse_query("Số: 34/2026/ATTP-CNĐK ngày 12/03/2026")
+    assert [c.kind for c in parsed.codes] == ["result_number", "date"]
+    assert parsed.result_number_keys == ("34/2026/ATTP-CNDK",)
+    assert "342026ATTPCNDK" in parsed.code_terms
+    assert parsed.dates == (dt.date(2026, 3, 12),)
+    assert parsed.syllables == ("số", "ngày")
+
+
+def test_id_number_only() -> None:
+    parsed = parse_query(" 001060262559 ")
+    assert parsed.code_terms == ("001060262559",)
+    assert parsed.syllables == ()
+
+
+def test_free_text_normalised_folded_and_segmented() -> None:
+    parsed = parse_query("Giấy phép xây dựng Nguyễn Thị Hoà")
+    assert parsed.has_diacritics
+    assert parsed.text == "giấy phép xây dựng nguyễn thị hòa"
+    assert parsed.folded_text == "giay phep xay dung nguyen thi hoa"
+    assert "giấy_phép" in parsed.words
+
+
+def test_query_without_marks() -> None:
+    parsed = parse_query("giay phep xay dung nguyen van an")
+    assert not parsed.has_diacritics
+    assert parsed.folded == parsed.syllables
+    assert parsed.words == ()  # the segmenter guesses on folded text: not used
+
+
+@pytest.mark.parametrize("q", ['"', "(", "a [b", "\\", "x OR y AND", "*:*", "tên:\"abc", "/"])
+def test_syntax_characters_are_plain_text(q: str) -> None:
+    body = _body(q)  # never raises, never uses query_string syntax
+    assert "query_string" not in json.dumps(body)
+
+
+def test_accented_query_adds_accented_clauses() -> None:
+    accented = json.dumps(_body("Nguyễn Văn An"), ensure_ascii=False)
+    folded = json.dumps(_body("nguyen van an"), ensure_ascii=False)
+    assert "search.text_folded" in folded and '"search.text^' not in folded
+    assert '"search.text^' in accented and "search.text_folded" in accented
+    assert "n:nguyễn văn an" in accented and "n:nguyen van an" in accented
+
+
+def test_code_query_targets_exact_fields() -> None:
+    body = _body("125/gpxd-ubnd")
+    assert ["125/GPXD-UBND"] in _terms_values(body, "result_number_key")
+    assert ["125/GPXD-UBND", "125GPXDUBND"] in _terms_values(body, "codes")
+
+
+def test_filters() -> None:
+    filters = SearchFilters(
+        agency_code=("H26.CG",),
+        agency_level=("district",),
+        document_type=("Giấy phép xây dựng",),
+        procedure_code=("1.000001",),
+        valid_only=True,
+        issued_from=dt.date(2020, 1, 1),
+        issued_to=dt.date(2020, 12, 31),
+    )
+    body = _body("nhà ở", filters=filters)
+    clauses = body["query"]["function_score"]["query"]["bool"]["filter"]
+    text = json.dumps(clauses, ensure_ascii=False)
+    for expected in ('{"terms": {"agency_code": ["H26.CG"]}}', '"status": "active"',
+                     '{"range": {"issued_on": {"gte": "2020-01-01", "lte": "2020-12-31"}}}',
+                     '{"range": {"valid_from": {"lte": "2026-06-01"}}}'):  # fmt: skip
+        assert expected in text
+    assert "script" not in json.dumps(body)
+
+
+def test_empty_query_lists_everything_filtered() -> None:
+    body = _body("", filters=SearchFilters(agency_level=("commune",)))
+    inner = body["query"]["function_score"]["query"]["bool"]
+    assert "should" not in inner
+    assert inner["filter"] == [{"terms": {"agency_level": ["commune"]}}]
+    assert "highlight" not in body
+
+
+def test_valid_results_get_a_small_multiplier() -> None:
+    functions = _body("abc")["query"]["function_score"]["functions"]
+    assert len(functions) == 1 and 1 < functions[0]["weight"] < 1.5
+
+
+def test_facets_highlight_sort_and_paging() -> None:
+    body = _body("Nguyễn Văn An", page=3, size=20)
+    assert set(body["aggs"]) == {"document_type", "agency_code", "agency_level", "status", "valid"}
+    assert body["highlight"]["pre_tags"] == [HIGHLIGHT_PRE]
+    assert body["highlight"]["post_tags"] == [HIGHLIGHT_POST]
+    assert "search.text" in body["highlight"]["fields"]
+    assert "search.text_folded" in _body("nguyen van an")["highlight"]["fields"]
+    assert (body["from"], body["size"]) == (40, 20)
+    assert body["sort"][0] == "_score"
+    assert _body("x", sort="issued_on")["sort"][0] == {
+        "issued_on": {"order": "desc", "missing": "_last"}
+    }
+    assert _body("x", size=10_000)["size"] == 100
+    with pytest.raises(ValueError, match="sort"):
+        _body("x", sort="random")
+    with pytest.raises(ValueError, match="beyond"):
+        _body("x", page=10_000)
