@@ -60,7 +60,11 @@ def extract_files(payload: JobPayload, settings: Settings) -> list[ExtractedFile
             pages = extract_file(path, timeout_s=settings.ocr_timeout_s)
         except ExtractionError as exc:
             # Name the manifest's file, not the content-addressed copy.
-            raise ExtractionError(exc.code, f"{job_file.name}: {exc.message}") from exc
+            message = exc.message.replace(str(path), job_file.name)
+            message = message.replace(path.name, job_file.name)
+            if job_file.name not in message:
+                message = f"{job_file.name}: {message}"
+            raise ExtractionError(exc.code, message) from exc
         extracted.append(ExtractedFile(job_file, media_type, pages))
     return extracted
 

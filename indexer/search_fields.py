@@ -1,22 +1,21 @@
 """The analysed part of a results document: what each `search.*` field, `codes` and
 `result_number_key` hold (mapping: mappings/results-v1.json).
 
-Every text field comes twice: accented (normalised: NFC, one tone placement, Đ repaired, case
-kept so highlights read like the document) and folded (no marks, for queries typed without
-them). Elasticsearch only lower-cases and splits on the standard tokenizer; shingle sub-fields
-give phrase/proximity evidence as plain term lookups.
+All free text goes into one field, twice: accented (normalised: NFC, one tone placement, Đ
+repaired, case kept so highlights read like the document) and folded (no marks, for queries
+typed without them). Elasticsearch only lower-cases and splits on the standard tokenizer;
+the shingle sub-fields give phrase/proximity evidence as plain term lookups.
 
-| field            | holds                                                            |
-|------------------|------------------------------------------------------------------|
-| text             | the extracted full text (OCR, may be noisy)                      |
-| meta             | summary, holder address, other parties' names: clean metadata    |
-| holder           | holder name                                                      |
-| title            | document type and procedure name                                 |
-| agency           | issuing agency's name                                            |
-| words            | underthesea words of the metadata strings (`giấy_phép`), accented |
-| keys, keys_folded| whole names by role (keyword): `n:` holder, `p:` other parties,    |
-|                  | `t:` type, `a:` agency name tails, `e:` capitalised runs of text |
-| codes (keyword)  | code_key/loose_key of result number, ID numbers, dates, codes in text |
+| field                 | holds                                                            |
+|-----------------------|------------------------------------------------------------------|
+| text, text_folded     | array: full text (OCR, may be noisy), document type, procedure,  |
+|                       | holder, agency, summary, holder address, other parties' names    |
+| words                 | underthesea words of the metadata strings (`giấy_phép`)          |
+| keys, keys_folded     | whole names by role (keyword): `n:` holder, `p:` other parties,  |
+|                       | `t:` type, `a:` agency name tails, `e:` capitalised runs of text |
+| codes (keyword)       | code_key/loose_key of result number, ID numbers, dates, and of   |
+|                       | codes read in the text (OCR: recall only)                        |
+| result_number_key     | code_key of the manifest's result number                         |
 """
 
 from __future__ import annotations
@@ -92,32 +91,32 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+_VALUE_FIELDS = ("document_type", "procedure_name", "holder_name", "agency_name")
+
+
+def search_text_values(record: Mapping[str, Any], text: str | None) -> list[str]:
+    """The accented strings of `search.text`, in index order: the full text first, then the
+    metadata. The folded twin is these, folded character for character, so a folded highlight
+    fragment can be cut back out of them with its marks (app.search.highlights)."""
+    values = [_str(record.get(f)) for f in (*_VALUE_FIELDS, *_META_FIELDS)]
+    values += [_str(p.get("name")) for p in _parties(record)]
+    return [normalize_text(text or "")] + [normalize_text(v) for v in values if v]
+
+
 def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
     """Analysed fields for one record: `{"search": {...}, "codes": [...], "result_number_key"}`.
 
     `record` is a manifest record (all fields optional but result_id); `text` the extracted
     full text. The manifest's codes come first; codes read from the text only add recall.
     """
-    norm = normalize_text  # once per string: every field below shares the normalised form
-    text = norm(text or "")
-    holder = [norm(_str(record.get("holder_name")))]
-    title = [norm(_str(record.get(f))) for f in ("document_type", "procedure_name")]
-    agency = [norm(_str(record.get("agency_name")))]
-    meta = [norm(_str(record.get(f))) for f in _META_FIELDS]
-    meta += [norm(_str(p.get("name"))) for p in _parties(record)]
-    search: dict[str, Any] = {}
-    for name, values in (
-        ("text", [text]),
-        ("meta", meta),
-        ("holder", holder),
-        ("title", title),
-        ("agency", agency),
-    ):
-        search |= _pair(name, values)
+    text, *values = search_text_values(record, text)
+    # One field for all free text: each syllable's postings are read once per query, not once
+    # per field; which field a name came from is what the role keys below are for.
+    search: dict[str, Any] = _pair("text", [text, *values])
     # Segmentation is the slow step (~30k syllables/s): run it on the short, clean metadata
     # strings only; the full text gets phrase evidence from the shingle sub-fields instead.
-    search["words"] = [" ".join(segment_words(v)) for v in title + holder + agency + meta if v]
-    search["keys"] = _entity_keys(record, [text, *meta])
+    search["words"] = [" ".join(segment_words(v)) for v in values]
+    search["keys"] = _entity_keys(record, [text, *values])
     search["keys_folded"] = _unique(fold_diacritics(k) for k in search["keys"])
     number = _str(record.get("result_number"))
     return {

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
-from elasticsearch import ConnectionTimeout, Elasticsearch
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from indexer.es import make_client
@@ -17,8 +17,16 @@ from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
+class ClusterNotReady(RuntimeError):
+    """Elasticsearch answered but cannot serve yet: shards still recovering after a restart
+    (503 no_shard_available), or overloaded (429). Retried like a lost connection."""
+
+
+# Statuses of an up-but-not-ready cluster; any other API error is a bug, not a fault.
+NOT_READY_STATUSES = (429, 502, 503, 504)
 # Infrastructure faults are retried with backoff; bad input is not (it fails the job at once).
-TRANSIENT_ERRORS = (EsConnectionError, ConnectionTimeout, RedisConnectionError)
+TRANSIENT_ERRORS = (EsConnectionError, ConnectionTimeout, RedisConnectionError, ClusterNotReady)
 
 _clients: dict[str, Elasticsearch] = {}
 
@@ -40,10 +48,18 @@ def process_record(self: Task, job_id: str) -> dict[str, Any]:
         outcome = run_job(job_id, attempt, settings, client)
     except TRANSIENT_ERRORS:
         raise
+    except ApiError as exc:
+        if exc.meta.status not in NOT_READY_STATUSES:
+            _record_crash(client, settings, job_id, exc)
+            raise
+        raise ClusterNotReady(f"Elasticsearch answered {exc.meta.status}: {exc.message}") from None
     except Exception as exc:
-        # A bug, not bad input: record it on the job so nothing fails silently, then re-raise.
-        log.exception("job %s crashed", job_id)
-        JobStore(client, settings).mark_failed(job_id, "internal-error",
-                                               f"{type(exc).__name__}: {exc}")
+        _record_crash(client, settings, job_id, exc)
         raise
     return outcome.__dict__
+
+
+def _record_crash(client: Elasticsearch, settings: Settings, job_id: str, exc: Exception) -> None:
+    # A bug, not bad input: record it on the job so nothing fails silently (caller re-raises).
+    log.exception("job %s crashed", job_id)
+    JobStore(client, settings).mark_failed(job_id, "internal-error", f"{type(exc).__name__}: {exc}")

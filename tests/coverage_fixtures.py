@@ -35,7 +35,8 @@ FLAGGED = {"H26.GL.KS-241212-00001": ["low-confidence"],
 
 
 # Beyond the sample: a record without digitized_on (counts from its ingestion day), one issued
-# after the cut-off (digitised at reception), one of an agency missing from the register.
+# after the cut-off (digitised at reception), one issued on the cut-off day itself (inventory),
+# one of an agency missing from the register.
 EXTRA_RECORDS = [
     {"result_id": "EXTRA-NO-DATE", "agency_code": "H26.SYT", "agency_name": "Sở Y tế",
      "agency_level": "city", "issued_on": "2020-05-05", "status": "active",
@@ -43,6 +44,9 @@ EXTRA_RECORDS = [
     {"result_id": "EXTRA-AFTER", "agency_code": "H26.SYT", "agency_name": "Sở Y tế",
      "agency_level": "city", "issued_on": "2023-01-05", "digitized_on": "2023-01-06",
      "status": "active", "valid_from": "2023-01-05", "files": []},
+    {"result_id": "EXTRA-ON-CUTOFF", "agency_code": "H26.SKHDT",
+     "agency_name": "Sở Kế hoạch và Đầu tư", "agency_level": "city", "issued_on": "2021-12-31",
+     "digitized_on": "2024-01-02", "status": "active", "valid_from": "2021-12-31", "files": []},
     {"result_id": "EXTRA-ORPHAN", "agency_code": "H26.XX.TN",
      "agency_name": "UBND phường Thử Nghiệm", "agency_level": "commune",
      "issued_on": "2019-01-01", "digitized_on": "2022-02-02",

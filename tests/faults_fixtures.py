@@ -55,8 +55,17 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float =
     raise TimeoutError(f"{what} not reached within {timeout_s:.0f}s")
 
 
-def job_states(store: JobStore, batch_id: str) -> dict[str, int]:
-    return store.batch_counts(batch_id)
+def wait_batch(store: JobStore, batch_id: str, total: int, timeout_s: float) -> dict[str, int]:
+    """Wait until every job of the batch is done; on timeout, fail naming what is left."""
+    try:
+        return wait_for(lambda: (c := store.batch_counts(batch_id))["done"] == total and c,
+                        timeout_s, 1.0, f"all {total} records done")
+    except TimeoutError:
+        left = list(store.search({"bool": {"filter": [{"term": {"batch_id": batch_id}}],
+                                           "must_not": [{"term": {"state": "done"}}]}},
+                                 fields=["result_id", "state", "error", "updated_at"]))
+        raise AssertionError(f"{len(left)} of {total} not done after {timeout_s:.0f}s: "
+                             f"{left[:5]}") from None
 
 
 def batch_id_of(ingest_stdout: str) -> str:

@@ -13,6 +13,9 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from app import create_app
 from indexer.settings import Settings
@@ -138,3 +142,16 @@ def web_login(client: FlaskClient, username: str, password: str) -> None:
     response = client.post("/dang-nhap", data={"username": username, "password": password,
                                                "csrf_token": token.group(1), "next": "/"})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """The app over real HTTP on 127.0.0.1 (a free port), in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

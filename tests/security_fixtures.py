@@ -72,17 +72,19 @@ def make_app(settings: Settings, **config: Any) -> Flask:
     return create_app({**base, **config})
 
 
-def create_staff(settings: Settings, es: Elasticsearch) -> Staff:
-    """One officer and one manager with passwords and API tokens (once per deployment)."""
-    if settings.index_prefix not in _STAFF_CACHE:
+def create_staff(settings: Settings, es: Elasticsearch, tag: str = "") -> Staff:
+    """One officer and one manager with passwords and API tokens (once per deployment and tag;
+    a test that counts a user's audit events takes its own tag)."""
+    key = f"{settings.index_prefix}/{tag}"
+    if key not in _STAFF_CACHE:
         store = AccountStore(es, settings)
         password = "Mật-khẩu-" + secrets.token_hex(6)
         suffix = secrets.token_hex(3)
-        officer, manager = f"officer-{suffix}", f"manager-{suffix}"
-        _STAFF_CACHE[settings.index_prefix] = Staff(
+        officer, manager = f"officer{tag}-{suffix}", f"manager{tag}-{suffix}"
+        _STAFF_CACHE[key] = Staff(
             officer, manager, store.add(officer, "officer", password),
             store.add(manager, "manager", password), password)
-    return _STAFF_CACHE[settings.index_prefix]
+    return _STAFF_CACHE[key]
 
 
 def ingest_small_records(settings: Settings, es: Elasticsearch, folder: Path

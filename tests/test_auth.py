@@ -4,6 +4,8 @@ CSRF and sign-in lockout — against the real Elasticsearch and Redis."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -12,7 +14,7 @@ from flask import Flask
 from app import extensions
 from indexer.settings import Settings
 
-from .conftest import run_cli
+from .conftest import REPO, run_cli, settings_env
 from .security_fixtures import bearer, clear_citizen_limits, make_app, set_csrf, web_login
 
 pytestmark = pytest.mark.services
@@ -34,11 +36,7 @@ def _cli_user(settings: Settings, role: str = "officer") -> tuple[str, str]:
     return name, token
 
 
-def run_cli_input(settings: Settings, stdin: str, *args: str):  # noqa: ANN201
-    import subprocess
-    import sys
-
-    from .conftest import REPO, settings_env
+def run_cli_input(settings: Settings, stdin: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, input=stdin + "\n",
                           env=settings_env(settings), capture_output=True, text=True,
                           timeout=120, check=False)

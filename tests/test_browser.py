@@ -4,14 +4,12 @@ original. Screenshots of both pages go to the test's tmp dir."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from werkzeug.serving import make_server
 
 from indexer.settings import Settings
 from indexer.text.vietnamese import fold_diacritics
@@ -21,6 +19,7 @@ from .search_fixtures import (
     EXPECTED_LABEL,
     make_app,
     manifest,
+    served,
     staff,
     state_of,
     unique_holder,
@@ -35,20 +34,15 @@ TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
-def served(session_settings: Settings, ingested_sample: Any) -> Iterator[str]:
-    """The real app on 127.0.0.1 (a free port), in a thread."""
+def base_url(session_settings: Settings, ingested_sample: Any) -> Iterator[str]:
+    """The real app over HTTP on 127.0.0.1, in a thread."""
     assert ingested_sample.returncode == 0, ingested_sample.stdout + ingested_sample.stderr
-    app = make_app(session_settings, SOHOA_COOKIE_SECURE=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(make_app(session_settings, SOHOA_COOKIE_SECURE=False)) as url:
+        yield url
 
 
 def test_officer_finds_opens_previews_and_downloads(
-        served: str, session_settings: Settings, es: Elasticsearch, tmp_path: Path) -> None:
+        base_url: str, session_settings: Settings, es: Elasticsearch, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     people = staff(session_settings)
@@ -61,11 +55,15 @@ def test_officer_finds_opens_previews_and_downloads(
                                       viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        # CSP violations and script errors show up as console errors.
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        # CSP violations and script errors show up as console errors; failed requests (but the
+        # browser's own favicon probe) as responses.
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+                and not m.text.startswith("Failed to load resource") else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
 
-        page.goto(f"{served}/")
+        page.goto(f"{base_url}/")
         assert "/dang-nhap" in page.url
         page.fill("#username", people.officer)
         page.fill("#password", people.password)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app import extensions
 from app.citizen import tokens
@@ -202,11 +202,15 @@ def test_expired_or_tampered_tokens_are_refused(app: Flask) -> None:
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     assert client.get("/api/v1/citizen/results", headers=bearer(tampered)).status_code == 401
 
-    class Past(URLSafeTimedSerializer):
-        def get_timestamp(self) -> int:  # type: ignore[override]
+    class Past(TimestampSigner):
+        def get_timestamp(self) -> int:
             return int(time.time()) - 31 * 60
 
-    old = Past(app.config["SECRET_KEY"], salt=tokens.SALT).dumps(
+    signed_earlier = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=tokens.SALT,
+                                            signer=Past)
+    fresh = signed_earlier.dumps({"sub": "001150914178", "scope": "citizen"})
+    assert tokens.SALT and fresh != token
+    old = signed_earlier.dumps(
         {"sub": "001150914178", "scope": "citizen", "via": "result-number"})
     assert client.get("/api/v1/citizen/results", headers=bearer(old)).status_code == 401
 

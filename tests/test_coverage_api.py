@@ -66,6 +66,19 @@ def test_ingestion_date_counts_when_digitized_on_is_missing(coverage_env: Covera
     assert syt("2023-01-06")["digitized_after_cutoff"] == 1
 
 
+def test_the_cutoff_day_and_the_as_of_day_are_included(coverage_env: CoverageEnv  # noqa: F811
+                                                        ) -> None:
+    def skhdt(as_of: str) -> dict:
+        body = coverage_env.api("/api/v1/coverage", as_of=as_of).get_json()
+        return next(r for r in body["rows"] if r["agency_code"] == "H26.SKHDT")
+
+    # EXTRA-ON-CUTOFF: issued 2021-12-31 (in the inventory), digitised 2024-01-02.
+    assert skhdt("2024-01-01")["digitized"] == 0
+    row = skhdt("2024-01-02")
+    assert (row["digitized"], row["coverage"], row["on_track"]) == (1, 1.0, True)
+    assert row["digitized_after_cutoff"] == 0
+
+
 def test_agencies_missing_from_the_register_are_listed_apart(coverage_env: CoverageEnv  # noqa: F811
                                                              ) -> None:
     body = coverage_env.api("/api/v1/coverage", as_of="2023-01-01").get_json()

@@ -24,6 +24,7 @@ from tests.faults_fixtures import (
     OwnElasticsearch,
     batch_id_of,
     txt_corpus,
+    wait_batch,
     wait_for,
     wait_green_or_yellow,
 )
@@ -103,8 +104,7 @@ def test_batch_survives_elasticsearch_killed_mid_batch(fault_es: OwnElasticsearc
         time.sleep(8)  # the workers hit a dead cluster and back off
         fault_es.start()
         wait_green_or_yellow(es)
-        counts = wait_for(lambda: (c := jobs.batch_counts(batch))["done"] == BATCH and c,
-                          200, 1.0, f"all {BATCH} records done")
+        counts = wait_batch(jobs, batch, BATCH, 200)
     finally:
         worker.stop()
     assert counts["failed"] == 0

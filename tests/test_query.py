@@ -78,11 +78,12 @@ def test_syntax_characters_are_plain_text(q: str) -> None:
 
 
 def test_accented_query_adds_accented_clauses() -> None:
-    accented = json.dumps(_body("Nguyễn Văn An"), ensure_ascii=False)
-    folded = json.dumps(_body("nguyen van an"), ensure_ascii=False)
-    assert "search.text_folded" in folded and '"search.text^' not in folded
-    assert '"search.text^' in accented and "search.text_folded" in accented
+    accented = json.dumps(_body("Nguyễn Văn An")["query"], ensure_ascii=False)
+    folded = json.dumps(_body("nguyen van an")["query"], ensure_ascii=False)
+    assert "search.text_folded" in folded and '"search.text"' not in folded
+    assert '"search.text"' in accented and "search.text_folded" in accented
     assert "n:nguyễn văn an" in accented and "n:nguyen van an" in accented
+    assert "n:nguyễn văn an" not in folded
 
 
 def test_code_query_targets_exact_fields() -> None:
@@ -117,6 +118,14 @@ def test_empty_query_lists_everything_filtered() -> None:
     assert "should" not in inner
     assert inner["filter"] == [{"terms": {"agency_level": ["commune"]}}]
     assert "highlight" not in body
+
+
+def test_most_syllables_are_required_unless_a_code_matches() -> None:
+    gate = _body("Nguyễn Văn An 001060262559")["query"]["function_score"]["query"]["bool"]["must"]
+    options = gate[0]["bool"]["should"]
+    assert gate[0]["bool"]["minimum_should_match"] == 1
+    assert any("match" in o and "minimum_should_match" in str(o) for o in options)
+    assert any("001060262559" in json.dumps(o) for o in options)
 
 
 def test_valid_results_get_a_small_multiplier() -> None:

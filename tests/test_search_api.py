@@ -30,6 +30,7 @@ from .search_fixtures import (
     ingest_markup_record,
     make_app,
     manifest,
+    served,
     staff,
     valid_on,
 )
@@ -80,6 +81,31 @@ def test_list_filters_accept_repeats_and_drop_blanks() -> None:
                                        ("agency_code", " "), ("valid_only", "1")]))
     assert req.filters.agency_code == ("A", "B")
     assert req.filters.valid_only is True and req.page == 1 and req.sort == "relevance"
+
+
+def test_page_links_show_ends_and_a_window() -> None:
+    from app.web.search import page_numbers
+
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(6, 20) == [1, None, 3, 4, 5, 6, 7, 8, 9, None, 20]
+    assert page_numbers(2, 5) == [1, 2, 3, 4, 5]
+
+
+def test_preview_pages_count_over_files_and_skip_text() -> None:
+    from app.previews import PreviewError, locate_page, page_count
+
+    record = {"files": [{"name": "a.txt", "media_type": "text/plain", "pages": 1},
+                        {"name": "b.tif", "media_type": "image/tiff", "pages": 2},
+                        {"name": "c.pdf", "media_type": "application/pdf", "pages": 1}],
+              "pages": [{"file": "a.txt"}, {"file": "b.tif", "rotation": 0},
+                        {"file": "b.tif", "rotation": 90}, {"file": "c.pdf"}]}
+    assert page_count(record["files"]) == 3
+    second = locate_page(record, 2)
+    assert (second.file_index, second.page_index, second.rotation) == (1, 1, 90)
+    assert locate_page(record, 3).file_index == 2
+    for bad in (0, 4):
+        with pytest.raises(PreviewError):
+            locate_page(record, bad)
 
 
 # --- against the real services ------------------------------------------------------------
@@ -326,18 +352,24 @@ def test_elasticsearch_down_is_503(session_settings: Settings) -> None:
 
 
 @pytest.mark.services
-def test_latency_over_the_sample_queries(api: Any,
+def test_latency_over_the_sample_queries(api: Any, session_settings: Settings,
                                          tmp_path_factory: pytest.TempPathFactory) -> None:
-    """p50/p95 of GET /api/v1/search through the whole app (auth, ES, mapping) per query."""
+    """p50/p95 of GET /api/v1/search over real HTTP through the whole app (auth, query, ES,
+    mapping, audit), one request per sample query, after a short warm-up."""
+    import requests
+
     queries = [q["query"] for q in _sample_queries()]
-    for query in queries[:5]:  # warm caches (segmenter, ES) once
-        api("/api/v1/search", {"q": query})
+    headers = bearer(staff(session_settings).officer_token)
     timings = []
-    for query in queries:
-        started = time.perf_counter()
-        response = api("/api/v1/search", {"q": query})
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+    with served(make_app(session_settings)) as base, requests.Session() as http:
+        for query in queries[:5]:  # warm-up: segmenter model, ES caches
+            http.get(f"{base}/api/v1/search", params={"q": query}, headers=headers, timeout=30)
+        for query in queries:
+            started = time.perf_counter()
+            response = http.get(f"{base}/api/v1/search", params={"q": query}, headers=headers,
+                                timeout=30)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
     p50 = statistics.median(timings)
     p95 = statistics.quantiles(timings, n=20)[-1]
     report = tmp_path_factory.mktemp("t4-latency") / "latency.txt"

@@ -77,6 +77,13 @@ def test_pages_need_a_staff_sign_in(session_settings: Settings, sample: Any) -> 
         assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
 
 
+def test_managers_may_search_too(session_settings: Settings, web: FlaskClient) -> None:
+    client = make_app(session_settings).test_client()
+    people = staff(session_settings)
+    web_login(client, people.manager, people.password)
+    assert client.get("/?q=giay+phep").status_code == 200
+
+
 def test_holder_typed_without_marks_comes_first_with_its_badge(
         web: FlaskClient, sample: list[dict[str, Any]]) -> None:
     record = unique_holder(sample)
@@ -140,6 +147,14 @@ def test_sort_and_pagination_links(web: FlaskClient, sample: list[dict[str, Any]
     assert "sort=issued_on" in following and not set(hits_of(second)) & set(hits_of(ordered))
 
 
+@pytest.mark.parametrize("query", ['"', "(", "[", "\\", "a\\b", "<b>", "zzqqxx-nothing", "ạ" * 300])
+def test_odd_queries_render(web: FlaskClient, query: str) -> None:
+    response = web.get("/", query_string={"q": query})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<b>" not in page.split('class="results"', 1)[1]
+
+
 def test_bad_parameter_is_explained(web: FlaskClient) -> None:
     page = get_page(web, "/?q=abc&page=zero", status=400)
     assert "Tham số không hợp lệ" in page and "page must be a whole number" in page
@@ -163,6 +178,9 @@ def test_download_is_the_original(web: FlaskClient, sample: list[dict[str, Any]]
         assert response.status_code == 200
         assert response.data == (SAMPLE / name).read_bytes()
         assert response.headers["Content-Disposition"].startswith("attachment")
+    inline = web.get(f"/ket-qua/{record['result_id']}/tep/1?xem=1")
+    assert inline.headers["Content-Disposition"].startswith("inline")
+    assert inline.data == (SAMPLE / record["files"][0]).read_bytes()
     for n in (0, 3):
         assert web.get(f"/ket-qua/{record['result_id']}/tep/{n}").status_code == 404
 

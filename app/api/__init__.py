@@ -4,5 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.api import errors, jobs, results  # noqa: E402,F401  (routes register on import)
-from app.api import search  # noqa: E402,F401
+from app.api import errors, jobs, results, search  # noqa: E402,F401  (routes register on import)

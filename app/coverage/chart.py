@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-WIDTH, HEIGHT = 760, 300
+WIDTH, HEIGHT = 900, 300
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 16, 40
 
 
@@ -75,7 +75,7 @@ def build_chart(series: dict[str, Any]) -> Chart:
             segments.append(f"L{_fmt(x(i + 1))} {_fmt(y(p['target']))}")
         target_path = " ".join(segments)
     y_ticks = [Tick(y(v / 4), f"{v * 25} %") for v in range(int(y_max * 4) + 1)]
-    label_every = 1 if count <= 24 else 2 if count <= 72 else 5
+    label_every = 1 if count <= 84 else 2 if count <= 180 else 5
     x_ticks = [Tick(x(i), p["month"][:4]) for i, p in enumerate(points)
                if p["month"].endswith("-01") and (int(p["month"][:4]) % label_every == 0)]
     last = points[-1] if points else None

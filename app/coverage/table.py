@@ -65,17 +65,18 @@ def _matches(row: Mapping[str, Any], query: TableQuery) -> bool:
 
 def _key(row: Mapping[str, Any], sort: str) -> Any:
     if sort == "agency_level":
-        return LEVEL_ORDER.get(row["agency_level"], 9), row["agency_code"]
-    if sort in ("agency_code", "agency_name"):
-        return row[sort].casefold(), row["agency_code"]
-    return row[sort], row["agency_code"]
+        return LEVEL_ORDER.get(row["agency_level"], 9)
+    if sort == "agency_name":
+        return row[sort].casefold()
+    return row[sort]
 
 
 def select_rows(rows: list[dict[str, Any]], query: TableQuery) -> list[dict[str, Any]]:
-    """Rows kept by the filters, sorted; rows without a coverage (no inventory) always last."""
-    kept = [row for row in rows if _matches(row, query)]
+    """Rows kept by the filters, sorted; ties by agency code, ascending in either direction;
+    rows without a value (coverage of an agency with no inventory) always last."""
+    kept = sorted((row for row in rows if _matches(row, query)), key=lambda r: r["agency_code"])
     known = [row for row in kept if row[query.sort] is not None]
     unknown = [row for row in kept if row[query.sort] is None]
+    # Python's sort is stable even reversed, so equal keys keep the code order.
     known.sort(key=lambda row: _key(row, query.sort), reverse=query.descending)
-    unknown.sort(key=lambda row: row["agency_code"])
     return known + unknown

@@ -27,15 +27,6 @@ SORTS = ("relevance", "issued_on", "issued_on_asc")
 MAX_SIZE = 100
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 
-# Fields searched with the free text, as one field (`cross_fields`: a syllable counts once, in
-# its best field), and again through their `.shingles` (adjacent pairs: names, phrases).
-TEXT_FIELDS: tuple[tuple[str, float], ...] = (
-    ("text", 1.0),
-    ("meta", 1.0),
-    ("holder", 1.5),
-    ("title", 1.0),
-    ("agency", 1.0),
-)
 # A whole name/type/agency/proper name of the record found verbatim in the query (see
 # indexer.search_fields): prefix -> (n-gram lengths tried, boost). Proper names (`e`) are runs
 # of any length, so a longer run found counts more (boost per syllable beyond the first).
@@ -52,7 +43,7 @@ KEY_PAIRS: tuple[tuple[str, str, float], ...] = (("t", "n", 15.0), ("t", "a", 15
 SHINGLE_WEIGHT = 1.0
 ACCENT_WEIGHT = 1.0  # the accented twin of every clause, added when the user typed marks
 WORDS_WEIGHT = 1.0
-RESULT_NUMBER_BOOST = 60.0
+NUMBER_BOOST = 60.0  # the record's own result number, above any code merely mentioned
 CODE_BOOST = 40.0
 VALID_WEIGHT = 1.1
 GATE_MSM = "3<75%"  # up to 3 syllables: all; more: three quarters
@@ -96,16 +87,11 @@ def _exact(field: str, values: list[str], boost: float) -> dict[str, Any]:
     return {"constant_score": {"filter": {"terms": {field: values}}, "boost": boost}}
 
 
-def _cross(fields: list[str], text: str, boost: float) -> dict[str, Any]:
-    return {
-        "multi_match": {"query": text, "type": "cross_fields", "fields": fields, "boost": boost}
-    }
-
-
-def _text_clauses(text: str, suffix: str, weight: float) -> list[dict[str, Any]]:
-    fields = [f"search.{name}{suffix}^{boost}" for name, boost in TEXT_FIELDS]
-    shingles = [f"search.{name}{suffix}.shingles^{boost}" for name, boost in TEXT_FIELDS]
-    return [_cross(fields, text, weight), _cross(shingles, text, weight * SHINGLE_WEIGHT)]
+def _gated_text(parsed: ParsedQuery) -> dict[str, Any]:
+    # Folded syllables: scored, and required (most of them) unless a code matched. The same
+    # clause gates and scores, so the commonest syllables' postings are read once.
+    query = {"query": parsed.folded_text, "minimum_should_match": GATE_MSM}
+    return {"match": {"search.text_folded": query}}
 
 
 def _ngrams(words: tuple[str, ...], sizes: range) -> list[str]:
@@ -135,37 +121,25 @@ def _key_clauses(words: tuple[str, ...], field: str, weight: float) -> list[dict
 
 
 def _gate(parsed: ParsedQuery) -> dict[str, Any]:
+    """Required: a code matches, or most of the query's syllables do (scored)."""
     options: list[dict[str, Any]] = []
     if parsed.codes:
-        options.append({"terms": {"codes": list(parsed.code_terms)}})
-        options.append({"terms": {"result_number_key": list(parsed.result_number_keys)}})
+        options.append(_exact("codes", list(parsed.code_terms), CODE_BOOST))
+        options.append(_exact("result_number_key", list(parsed.result_number_keys), NUMBER_BOOST))
     if parsed.folded:
-        options.append(
-            {
-                "multi_match": {
-                    "query": parsed.folded_text,
-                    "type": "cross_fields",
-                    "fields": [f"search.{name}_folded" for name, _ in TEXT_FIELDS],
-                    "operator": "or",
-                    "minimum_should_match": GATE_MSM,
-                }
-            }
-        )
+        options.append(_gated_text(parsed))
     return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
 def scoring_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
+    """Optional evidence on top of the gate: phrases (shingles), whole names, accents, words."""
     clauses: list[dict[str, Any]] = []
-    if parsed.codes:
-        keys = list(parsed.result_number_keys)
-        if keys:
-            clauses.append(_exact("result_number_key", keys, RESULT_NUMBER_BOOST))
-        clauses.append(_exact("codes", list(parsed.code_terms), CODE_BOOST))
     if parsed.folded:
-        clauses += _text_clauses(parsed.folded_text, "_folded", 1.0)
+        clauses.append(_match("search.text_folded.shingles", parsed.folded_text, SHINGLE_WEIGHT))
         clauses += _key_clauses(parsed.folded, "search.keys_folded", 1.0)
     if parsed.has_diacritics:
-        clauses += _text_clauses(parsed.text, "", ACCENT_WEIGHT)
+        clauses.append(_match("search.text", parsed.text, ACCENT_WEIGHT))
+        clauses.append(_match("search.text.shingles", parsed.text, ACCENT_WEIGHT * SHINGLE_WEIGHT))
         clauses += _key_clauses(parsed.syllables, "search.keys", ACCENT_WEIGHT)
     if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
         clauses.append(_match("search.words", " ".join(parsed.words), WORDS_WEIGHT))
@@ -176,7 +150,7 @@ def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date) -> 
     """The `query` part: gate + scoring + filters, times a validity weight."""
     bool_query: dict[str, Any] = {"filter": filter_clauses(filters, today)}
     if not parsed.is_empty:
-        bool_query["filter"].append(_gate(parsed))  # filter context: it decides, never scores
+        bool_query["must"] = [_gate(parsed)]
         bool_query["should"] = scoring_clauses(parsed)
     return {
         "function_score": {
@@ -203,11 +177,10 @@ def highlight(parsed: ParsedQuery) -> dict[str, Any]:
     terms out of the whole scoring query (most of the cost of a search otherwise)."""
     suffix, text = ("", parsed.text) if parsed.has_diacritics else ("_folded", parsed.folded_text)
     fields: dict[str, Any] = {}
-    for name, fragments in (("text", 3), ("meta", 1)):
-        field = f"search.{name}{suffix}"
-        fields[field] = {"fragment_size": 150, "number_of_fragments": fragments}
-        if text:
-            fields[field]["highlight_query"] = {"match": {field: text}}
+    field = f"search.text{suffix}"
+    fields[field] = {"fragment_size": 150, "number_of_fragments": 3}
+    if text:
+        fields[field]["highlight_query"] = {"match": {field: text}}
     return {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST], "fields": fields}
 
 

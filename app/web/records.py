@@ -6,6 +6,7 @@ from the index, never from the request.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from elasticsearch import NotFoundError
@@ -21,7 +22,9 @@ from app.web.helpers import search_args
 from indexer.validity import LABELS, validity_state
 
 PREVIEW_MAX_AGE_S = 3600
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
 FORM_FEED = "\f"
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
 
 
@@ -66,7 +69,9 @@ def record_page(result_id: str) -> ResponseReturnValue:
         return _not_found()
     audit("result.view", result_id=result_id)
     state = validity_state(source, extensions.settings().effective_today())
-    text_pages = [p.strip("\n") for p in (source.get("text") or "").split(FORM_FEED)]
+    # OCR leaves a blank line between most lines; one line break reads like the document.
+    text_pages = [_BLANK_LINES.sub("\n", p).strip("\n")
+                  for p in (source.get("text") or "").split(FORM_FEED)]
     return render_template(
         "web/record.html", record=source, state=state, state_label=LABELS[state],
         replacement=_replacement(source), replaces=_replaced_records(result_id),
@@ -89,8 +94,12 @@ def record_file(result_id: str, n: int) -> ResponseReturnValue:
         audit("result.file", result_id=result_id, outcome="not_found", file=n)
         return _not_found()
     audit("result.file", result_id=result_id, file=n)
-    return send_file(path, mimetype=entry["media_type"], as_attachment=True,
-                     download_name=entry["name"].rsplit("/", 1)[-1])
+    # `?xem=1` opens it in the browser (types a browser shows); otherwise it is a download.
+    inline = request.args.get("xem") == "1" and entry["media_type"] in INLINE_TYPES
+    response = send_file(path, mimetype=entry["media_type"], as_attachment=not inline,
+                         download_name=entry["name"].rsplit("/", 1)[-1])
+    response.cache_control.private = True
+    return response
 
 
 @bp.get("/ket-qua/<path:result_id>/trang/<int:n>.png")

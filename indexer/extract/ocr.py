@@ -38,10 +38,11 @@ def _one_thread() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
-def _save(image: Image.Image, folder: str) -> str:
-    # Uncompressed PNM: writing and reading it costs next to nothing, unlike PNG.
-    path = f"{folder}/page.{'pbm' if image.mode == '1' else 'pgm' if image.mode == 'L' else 'ppm'}"
-    image.save(path)
+def _save(image: Image.Image, folder: str, dpi: int | None) -> str:
+    # Uncompressed TIFF: cheapest to write and for Tesseract to read (measured: PNM reads ~10 %
+    # slower than PNG, TIFF ~5 % faster), and it carries the resolution.
+    path = f"{folder}/page.tif"
+    image.save(path, format="TIFF", **({"dpi": (dpi, dpi)} if dpi else {}))
     return path
 
 
@@ -70,10 +71,8 @@ def _mean_confidence(tsv_path: Path) -> tuple[float | None, int]:
 def recognise(image: Image.Image, *, dpi: int | None, deadline: Deadline, what: str) -> OcrResult:
     """Text of one page image (txt and tsv from a single Tesseract run)."""
     config = f"--psm {PSM} -c tessedit_create_tsv=1"
-    if dpi:
-        config += f" --dpi {dpi}"  # PNM carries no resolution; a wrong guess skews layout
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as folder:
-        source = _save(image, folder)
+        source = _save(image, folder, dpi)
         _run(source, f"{folder}/out", "txt tsv", config, LANG, deadline, what)
         text = Path(f"{folder}/out.txt").read_text(encoding="utf-8")
         confidence, words = _mean_confidence(Path(f"{folder}/out.tsv"))
@@ -88,7 +87,7 @@ def detect_rotation(image: Image.Image, *, deadline: Deadline, what: str) -> int
         small = small.resize((round(small.width / scale), round(small.height / scale)),
                              Image.Resampling.BILINEAR)
     with tempfile.TemporaryDirectory(prefix="sohoa-osd-") as folder:
-        source = _save(small, folder)
+        source = _save(small, folder, None)
         try:
             _run(source, f"{folder}/out", "osd", "--psm 0", "osd", deadline, what)
         except ExtractionError as exc:
