@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ LANG = "vie"
 PSM = 3
 OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own "orientation confidence"; below, keep the page as is
 _OSD_MAX_SIDE = 1800  # OSD reads glyph shapes; half of a 300-dpi A4 page is plenty and 4x cheaper
+_SHM = "/dev/shm"
+_SHM_RESERVE = 256 * 2**20  # leave room for everyone else using it
 _ROTATE_RE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _OSD_CONF_RE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
 
@@ -36,6 +39,15 @@ def _one_thread() -> None:
     # pytesseract passes os.environ to its subprocess; several workers share the cores, and
     # Tesseract's OpenMP threads only fight each other there. Set per call, never at import.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def _scratch_root(image: Image.Image) -> str | None:
+    """RAM-backed /dev/shm when it has room: writing a page there is ~3x cheaper than to disk."""
+    try:
+        roomy = shutil.disk_usage(_SHM).free > 4 * image.width * image.height + _SHM_RESERVE
+    except OSError:
+        return None
+    return _SHM if roomy and os.access(_SHM, os.W_OK) else None
 
 
 def _save(image: Image.Image, folder: str, dpi: int | None) -> str:
@@ -71,7 +83,7 @@ def _mean_confidence(tsv_path: Path) -> tuple[float | None, int]:
 def recognise(image: Image.Image, *, dpi: int | None, deadline: Deadline, what: str) -> OcrResult:
     """Text of one page image (txt and tsv from a single Tesseract run)."""
     config = f"--psm {PSM} -c tessedit_create_tsv=1"
-    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-", dir=_scratch_root(image)) as folder:
         source = _save(image, folder, dpi)
         _run(source, f"{folder}/out", "txt tsv", config, LANG, deadline, what)
         text = Path(f"{folder}/out.txt").read_text(encoding="utf-8")
@@ -86,7 +98,7 @@ def detect_rotation(image: Image.Image, *, deadline: Deadline, what: str) -> int
     if scale > 1:
         small = small.resize((round(small.width / scale), round(small.height / scale)),
                              Image.Resampling.BILINEAR)
-    with tempfile.TemporaryDirectory(prefix="sohoa-osd-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sohoa-osd-", dir=_scratch_root(small)) as folder:
         source = _save(small, folder, None)
         try:
             _run(source, f"{folder}/out", "osd", "--psm 0", "osd", deadline, what)
