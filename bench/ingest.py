@@ -25,7 +25,9 @@ SCAN_KINDS = {"png", "jpg", "tif", "pdf"}  # everything OCR'd; born-digital PDFs
 
 def scan_corpus(target: Path) -> Path:
     """A copy of the sample's scanned records (no born-digital PDFs) with its own manifest."""
-    kinds = {r["result_id"]: r["kind"] for r in map(json.loads, (SAMPLE / "scan_info.jsonl").open())}
+    kinds = {
+        r["result_id"]: r["kind"] for r in map(json.loads, (SAMPLE / "scan_info.jsonl").open())
+    }
     (target / "files").mkdir(parents=True)
     with (SAMPLE / "manifest.jsonl").open() as src, (target / "manifest.jsonl").open("w") as dst:
         for line in src:
@@ -44,8 +46,9 @@ def page_images(corpus: Path, render_dir: Path) -> list[Path]:
     for path in sorted((corpus / "files").iterdir()):
         if path.suffix.lower() == ".pdf":
             prefix = render_dir / path.stem
-            subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", str(path), str(prefix)],
-                           check=True)
+            subprocess.run(
+                ["pdftoppm", "-r", "300", "-gray", "-png", str(path), str(prefix)], check=True
+            )
             pages += sorted(render_dir.glob(f"{path.stem}*.png"))
         elif path.suffix.lower() in (".tif", ".tiff"):
             with Image.open(path) as image:
@@ -63,8 +66,12 @@ def bare_tesseract(pages: list[Path], processes: int) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def one(page: Path) -> None:
-        subprocess.run(["tesseract", str(page), "stdout", "-l", "vie"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["tesseract", str(page), "stdout", "-l", "vie"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
     started = time.perf_counter()
     with ThreadPoolExecutor(processes) as pool:
@@ -81,22 +88,33 @@ def pipeline(manifest: Path, workers: int, data_dir: Path) -> tuple[float, int]:
     env = _env(prefix, data_dir / prefix)
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "init"], env=env, check=True, capture_output=True, cwd=REPO)
-    worker = subprocess.Popen([*cli, "worker", "-c", str(workers), "--loglevel", "warning"],
-                              env=env, cwd=REPO, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*cli, "worker", "-c", str(workers), "--loglevel", "warning"],
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(8)  # worker start-up is not ingest throughput
         started = time.perf_counter()
-        done = subprocess.run([*cli, "ingest", str(manifest), "--wait"], env=env, cwd=REPO,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [*cli, "ingest", str(manifest), "--wait"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"ingest failed during the benchmark:\n{done.stdout}\n{done.stderr}")
         from elasticsearch import Elasticsearch
 
         client = Elasticsearch(os.environ.get("SOHOA_ES_URL", "http://127.0.0.1:9200"))
-        pages = client.search(index=f"{prefix}-results", size=0,
-                              aggs={"p": {"sum": {"field": "page_count"}}})["aggregations"]["p"]
+        pages = client.search(
+            index=f"{prefix}-results", size=0, aggs={"p": {"sum": {"field": "page_count"}}}
+        )["aggregations"]["p"]
         page_count = int(pages["value"])
     finally:
         os.killpg(worker.pid, 15)
@@ -129,11 +147,16 @@ def run() -> tuple[dict[str, Any], str]:
         bare = {n: bare_tesseract(pages, n) for n in (1, 2)}
         ours = {n: pipeline(manifest, n, root / "data") for n in (1, 2)}
     seg = underthesea_throughput()
-    figures = {"pages": len(pages), "bare_pages_per_s": bare,
-               "pipeline_pages_per_s": {n: v[0] for n, v in ours.items()},
-               "pipeline_pages": {n: v[1] for n, v in ours.items()}, "underthesea": seg}
+    figures = {
+        "pages": len(pages),
+        "bare_pages_per_s": bare,
+        "pipeline_pages_per_s": {n: v[0] for n, v in ours.items()},
+        "pipeline_pages": {n: v[1] for n, v in ours.items()},
+        "underthesea": seg,
+    }
     rows = "\n".join(
-        f"| {n} | {ours[n][0]:.3f} | {bare[n]:.3f} | {ours[n][0] / bare[n]:.2f} |" for n in (1, 2))
+        f"| {n} | {ours[n][0]:.3f} | {bare[n]:.3f} | {ours[n][0] / bare[n]:.2f} |" for n in (1, 2)
+    )
     body = f"""Data: the sample corpus's scanned records ({len(pages)} pages: PNG, JPEG, TIFF incl.
 Group 4, image-only PDF; born-digital PDFs left out since they need no OCR). End to end =
 `sohoa ingest --wait` from queueing to the last record indexed, workers already running;
@@ -144,7 +167,7 @@ the timing), `OMP_THREAD_LIMIT=1`, N pages at a time.
 |---|---|---|---|
 {rows}
 
-underthesea word segmentation: {seg['syllables_per_s']:,.0f} syllables/s on one core
-(median of 3 passes over the {len(list((SAMPLE / 'truth').glob('*.txt')))} ground-truth texts, {seg['syllables']:,} syllables).
+underthesea word segmentation: {seg["syllables_per_s"]:,.0f} syllables/s on one core
+(median of 3 passes over the sample's ground-truth texts, {seg["syllables"]:,} syllables).
 """
     return figures, body

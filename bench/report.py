@@ -20,8 +20,10 @@ def write_section(path: Path, part: str, body: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     machine = ", ".join(f"{k}: {v}" for k, v in describe().items())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = (f"<!-- part:{part} -->\n## {part}\n\n_Measured {stamp} on {machine}._\n\n"
-               f"{body.strip()}\n<!-- /part:{part} -->\n")
+    section = (
+        f"<!-- part:{part} -->\n## {part}\n\n_Measured {stamp} on {machine}._\n\n"
+        f"{body.strip()}\n<!-- /part:{part} -->\n"
+    )
     pattern = re.compile(rf"<!-- part:{part} -->.*?<!-- /part:{part} -->\n", re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section, text)

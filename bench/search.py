@@ -29,16 +29,20 @@ QUERIES_PER_KIND = 40
 CONCURRENT_QUERIES = 1600
 
 
-def load(client: Elasticsearch, settings: Settings, bases: list[dict[str, Any]], total: int
-         ) -> float:
+def load(
+    client: Elasticsearch, settings: Settings, bases: list[dict[str, Any]], total: int
+) -> float:
     """Bulk-load `total` documents (refresh off, no replicas while loading); docs/s."""
     index = settings.index_name("results")
     client.indices.put_settings(index=index, settings={"refresh_interval": "-1"})
-    actions = ({"_index": index, "_id": d["result_id"], "_source": d}
-               for d in synthetic.variants(bases, total))
+    actions = (
+        {"_index": index, "_id": d["result_id"], "_source": d}
+        for d in synthetic.variants(bases, total)
+    )
     started = time.perf_counter()
-    for ok, item in helpers.parallel_bulk(client, actions, thread_count=2, chunk_size=1000,
-                                          request_timeout=300):
+    for ok, item in helpers.parallel_bulk(
+        client, actions, thread_count=2, chunk_size=1000, request_timeout=300
+    ):
         if not ok:
             raise RuntimeError(f"bulk item failed: {item}")
     rate = total / (time.perf_counter() - started)
@@ -64,7 +68,7 @@ def query_set(bases: list[dict[str, Any]], seed: int = 5) -> list[tuple[str, str
             ("holder+type", holder_type),
             ("holder+type/no-diacritics", fold_diacritics(holder_type)),
             ("type+agency", f"{d['document_type']} {agency_tail}".lower()),
-            ("content", " ".join(summary[start:start + 4]).lower()),
+            ("content", " ".join(summary[start : start + 4]).lower()),
         ]
     rng.shuffle(queries)
     return queries
@@ -75,8 +79,12 @@ def _ours(client: Elasticsearch, settings: Settings, q: str) -> None:
 
 
 def _stock(client: Elasticsearch, settings: Settings, q: str) -> None:
-    client.search(index=settings.index_name("results"), size=10, _source=False,
-                  query={"multi_match": {"query": q, "fields": ["search.text", "search.words"]}})
+    client.search(
+        index=settings.index_name("results"),
+        size=10,
+        _source=False,
+        query={"multi_match": {"query": q, "fields": ["search.text", "search.words"]}},
+    )
 
 
 def _percentiles(latencies: list[float]) -> dict[str, float]:
@@ -85,9 +93,12 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p95": pick(0.95), "p99": pick(0.99)}
 
 
-def measure(fn: Any, client: Elasticsearch, settings: Settings, queries: list[tuple[str, str]],
-            clients: int) -> dict[str, Any]:
-    work = [q for _, q in queries] * max(1, CONCURRENT_QUERIES // len(queries) if clients > 1 else 1)
+def measure(
+    fn: Any, client: Elasticsearch, settings: Settings, queries: list[tuple[str, str]], clients: int
+) -> dict[str, Any]:
+    work = [q for _, q in queries] * max(
+        1, CONCURRENT_QUERIES // len(queries) if clients > 1 else 1
+    )
     errors = 0
     latencies: list[float] = []
 
@@ -108,8 +119,12 @@ def measure(fn: Any, client: Elasticsearch, settings: Settings, queries: list[tu
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, work))
     elapsed = time.perf_counter() - started
-    return {**_percentiles(latencies), "queries": len(work), "errors": errors,
-            "qps": len(work) / elapsed}
+    return {
+        **_percentiles(latencies),
+        "queries": len(work),
+        "errors": errors,
+        "qps": len(work) / elapsed,
+    }
 
 
 def run() -> tuple[dict[str, Any], str]:
@@ -120,8 +135,9 @@ def run() -> tuple[dict[str, Any], str]:
     figures: dict[str, Any] = {}
     rows = []
     for size in SIZES:
-        settings = replace(base_settings, index_prefix=f"bench-search-{uuid.uuid4().hex[:6]}",
-                           today=None)
+        settings = replace(
+            base_settings, index_prefix=f"bench-search-{uuid.uuid4().hex[:6]}", today=None
+        )
         client = make_client(settings, timeout_s=300)
         ensure_indices(client, settings, log=lambda _m: None)
         try:
@@ -137,12 +153,13 @@ def run() -> tuple[dict[str, Any], str]:
                 rows.append(
                     f"| {size:,} | {clients} | {o['p50']:.1f} / {o['p95']:.1f} / {o['p99']:.1f} "
                     f"| {o['errors']} | {s['p50']:.1f} / {s['p95']:.1f} / {s['p99']:.1f} "
-                    f"| {o['p50'] / s['p50']:.2f} | {o['qps']:.0f} |")
+                    f"| {o['p50'] / s['p50']:.2f} | {o['qps']:.0f} |"
+                )
             rows.append(f"| {size:,} | indexing | {rate:,.0f} docs/s (bulk, 2 threads) | | | | |")
         finally:
             drop_all(client, settings)
-    body = f"""Data: synthetic records from the dev-text seeds ({BASES:,} distinct analysed bases with
-new holders, each repeated with fresh result number, ID number, dates and status; see
+    body = f"""Data: synthetic records from the dev-text seeds ({BASES:,} distinct analysed
+bases with new holders, each repeated with fresh result number, ID number, dates and status; see
 `bench/synthetic.py`). Query set: {len(queries)} queries, {QUERIES_PER_KIND} of each kind (number,
 ID number, holder+type with and without diacritics, type+agency, content phrase), taken from the
 generated records. "ours" = `app.search.service.search` as the API runs it (parse, ranking query,

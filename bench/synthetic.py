@@ -80,21 +80,27 @@ def _date(rng: random.Random, start_year: int, end_year: int) -> str:
     return f"{rng.randint(start_year, end_year)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
 
 
-def variants(bases: list[dict[str, Any]], total: int, seed: int = 11
-             ) -> Iterator[dict[str, Any]]:
+def variants(bases: list[dict[str, Any]], total: int, seed: int = 11) -> Iterator[dict[str, Any]]:
     """`total` documents: base i % len(bases) with fresh cheap metadata."""
     rng = random.Random(seed)
     for n in range(total):
         base = bases[n % len(bases)]
         doc = dict(base)
         issued = _date(rng, 2008, 2026)
-        number = f"{rng.randint(1, 9999)}/{str(base.get('result_number', 'X/UBND')).split('/', 1)[-1]}"
+        number = (
+            f"{rng.randint(1, 9999)}/{str(base.get('result_number', 'X/UBND')).split('/', 1)[-1]}"
+        )
         holder_id = f"001{rng.randint(0, 999_999_999):09d}"
         doc.update(
-            result_id=f"SYN-{n:07d}", result_number=number, result_number_key=code_key(number),
-            holder_id_number=holder_id, issued_on=issued, valid_from=issued,
+            result_id=f"SYN-{n:07d}",
+            result_number=number,
+            result_number_key=code_key(number),
+            holder_id_number=holder_id,
+            issued_on=issued,
+            valid_from=issued,
             valid_until=None if rng.random() < 0.5 else _date(rng, int(issued[:4]), 2030),
-            status=rng.choice(STATUSES), digitized_on=_date(rng, 2022, 2026),
+            status=rng.choice(STATUSES),
+            digitized_on=_date(rng, 2022, 2026),
         )
         if doc["valid_until"] and doc["valid_until"] < issued:
             doc["valid_until"] = None

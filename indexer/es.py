@@ -22,6 +22,6 @@ def make_client(settings: Settings, *, timeout_s: float = 30.0) -> Elasticsearch
 
 
 def cluster_state(client: Elasticsearch) -> dict[str, object]:
-    """Health for /healthz and `stack status`; uses _cluster/health (GET / is not on every build)."""
+    """Health for /healthz: _cluster/health (GET / is not served by every build)."""
     health = client.options(request_timeout=3, max_retries=0).cluster.health()
     return {"status": health["status"], "nodes": health["number_of_nodes"]}

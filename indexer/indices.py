@@ -61,17 +61,18 @@ def _aliased_indices(client: Elasticsearch, alias: str) -> list[str]:
         return []
 
 
-def _create(client: Elasticsearch, name: str, alias: str | None, body: dict[str, Any],
-            replicas: int) -> None:
+def _create(
+    client: Elasticsearch, name: str, alias: str | None, body: dict[str, Any], replicas: int
+) -> None:
     settings = dict(body.get("settings", {}))
     settings["number_of_replicas"] = replicas
     aliases = {alias: {"is_write_index": True}} if alias else {}
-    client.indices.create(index=name, settings=settings, mappings=body["mappings"],
-                          aliases=aliases)
+    client.indices.create(index=name, settings=settings, mappings=body["mappings"], aliases=aliases)
 
 
-def ensure_indices(client: Elasticsearch, settings: Settings,
-                   log: Callable[[str], None] = print) -> dict[str, str]:
+def ensure_indices(
+    client: Elasticsearch, settings: Settings, log: Callable[[str], None] = print
+) -> dict[str, str]:
     """Create missing indices and upgrade outdated ones; return alias → concrete index."""
     result: dict[str, str] = {}
     replicas = replica_count(client)
@@ -95,13 +96,19 @@ def ensure_indices(client: Elasticsearch, settings: Settings,
 def _next_generation(client: Elasticsearch, settings: Settings, mapping: MappingVersion) -> int:
     pattern = f"{settings.index_name(mapping.name)}-v{mapping.version}-*"
     existing = client.indices.get(index=pattern, expand_wildcards="all", ignore_unavailable=True)
-    generations = [int(name.rsplit("-", 1)[1]) for name in existing if name.rsplit("-", 1)[1].isdigit()]
+    generations = [
+        int(name.rsplit("-", 1)[1]) for name in existing if name.rsplit("-", 1)[1].isdigit()
+    ]
     return max(generations, default=0) + 1
 
 
-def reindex(client: Elasticsearch, settings: Settings, mapping: MappingVersion,
-            transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-            log: Callable[[str], None] = print) -> str:
+def reindex(
+    client: Elasticsearch,
+    settings: Settings,
+    mapping: MappingVersion,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    log: Callable[[str], None] = print,
+) -> str:
     """Zero-downtime rebuild of one index into `mapping`, swapping the alias atomically."""
     alias = settings.index_name(mapping.name)
     old_indices = _aliased_indices(client, alias)
@@ -109,8 +116,9 @@ def reindex(client: Elasticsearch, settings: Settings, mapping: MappingVersion,
     body = mapping.body()
     # Fast bulk load: no replicas and no refresh while copying; restored before the swap.
     load_settings = dict(body.get("settings", {}), refresh_interval="-1")
-    _create(client, target, None, {"settings": load_settings, "mappings": body["mappings"]},
-            replicas=0)
+    _create(
+        client, target, None, {"settings": load_settings, "mappings": body["mappings"]}, replicas=0
+    )
 
     def actions() -> Iterator[dict[str, Any]]:
         for hit in helpers.scan(client, index=alias, query={"query": {"match_all": {}}}):
@@ -118,10 +126,13 @@ def reindex(client: Elasticsearch, settings: Settings, mapping: MappingVersion,
             yield {"_index": target, "_id": hit["_id"], "_source": source}
 
     copied, _ = helpers.bulk(client, actions(), chunk_size=500, stats_only=True)
-    client.indices.put_settings(index=target, settings={
-        "refresh_interval": body.get("settings", {}).get("refresh_interval", "1s"),
-        "number_of_replicas": replica_count(client),
-    })
+    client.indices.put_settings(
+        index=target,
+        settings={
+            "refresh_interval": body.get("settings", {}).get("refresh_interval", "1s"),
+            "number_of_replicas": replica_count(client),
+        },
+    )
     client.indices.refresh(index=target)
     swap = [{"add": {"index": target, "alias": alias, "is_write_index": True}}]
     swap += [{"remove": {"index": name, "alias": alias}} for name in old_indices]
@@ -137,5 +148,6 @@ def drop_all(client: Elasticsearch, settings: Settings) -> None:
     # Named index by index: a bare `<prefix>-*` would also match another deployment whose
     # prefix merely starts with ours.
     for name in latest_mappings(settings.mappings_dir):
-        client.indices.delete(index=f"{settings.index_name(name)}-v*", expand_wildcards="all",
-                              ignore_unavailable=True)
+        client.indices.delete(
+            index=f"{settings.index_name(name)}-v*", expand_wildcards="all", ignore_unavailable=True
+        )

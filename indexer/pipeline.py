@@ -25,10 +25,28 @@ log = logging.getLogger(__name__)
 FORM_FEED = "\f"
 # Manifest fields copied to the index as they are (all optional but result_id).
 METADATA_FIELDS = (
-    "result_id", "result_number", "document_type", "procedure_code", "procedure_name",
-    "agency_code", "agency_name", "agency_level", "issued_on", "signer", "signer_title",
-    "holder_name", "holder_id_number", "holder_birth_date", "holder_address", "valid_from",
-    "valid_until", "status", "replaced_by", "summary", "other_parties", "digitized_on",
+    "result_id",
+    "result_number",
+    "document_type",
+    "procedure_code",
+    "procedure_name",
+    "agency_code",
+    "agency_name",
+    "agency_level",
+    "issued_on",
+    "signer",
+    "signer_title",
+    "holder_name",
+    "holder_id_number",
+    "holder_birth_date",
+    "holder_address",
+    "valid_from",
+    "valid_until",
+    "status",
+    "replaced_by",
+    "summary",
+    "other_parties",
+    "digitized_on",
 )
 
 
@@ -42,7 +60,7 @@ class ExtractedFile:
 @dataclass(frozen=True)
 class JobOutcome:
     result_id: str
-    state: str          # "done" | "failed" | "superseded"
+    state: str  # "done" | "failed" | "superseded"
     pages: int = 0
     error_code: str | None = None
     error: str | None = None
@@ -53,8 +71,10 @@ def extract_files(payload: JobPayload, settings: Settings) -> list[ExtractedFile
     for job_file in payload.files:
         path = settings.originals_dir / job_file.storage_key
         if not path.is_file():
-            raise ExtractionError("original-missing",
-                                  f"{job_file.name}: stored original {job_file.storage_key} is gone")
+            raise ExtractionError(
+                "original-missing",
+                f"{job_file.name}: stored original {job_file.storage_key} is gone",
+            )
         try:
             media_type = sniff_media_type(path)
             pages = extract_file(path, timeout_s=settings.ocr_timeout_s)
@@ -74,37 +94,73 @@ def assemble_text(extracted: list[ExtractedFile]) -> str:
     return FORM_FEED.join(page.text for item in extracted for page in item.pages)
 
 
-def find_duplicates(client: Elasticsearch, index: str, result_id: str, hashes: list[str]
-                    ) -> list[str]:
-    response = client.search(index=index, size=10, _source=False, query={"bool": {
-        "filter": [{"terms": {"file_hashes": hashes}}],
-        "must_not": [{"ids": {"values": [result_id]}}],
-    }})
+def find_duplicates(
+    client: Elasticsearch, index: str, result_id: str, hashes: list[str]
+) -> list[str]:
+    response = client.search(
+        index=index,
+        size=10,
+        _source=False,
+        query={
+            "bool": {
+                "filter": [{"terms": {"file_hashes": hashes}}],
+                "must_not": [{"ids": {"values": [result_id]}}],
+            }
+        },
+    )
     return [hit["_id"] for hit in response["hits"]["hits"]]
 
 
-def build_document(payload: JobPayload, extracted: list[ExtractedFile], text: str,
-                   flags: list[str], duplicates: list[str], now: dt.datetime) -> dict[str, Any]:
+def build_document(
+    payload: JobPayload,
+    extracted: list[ExtractedFile],
+    text: str,
+    flags: list[str],
+    duplicates: list[str],
+    now: dt.datetime,
+) -> dict[str, Any]:
     meta = payload.metadata
     doc: dict[str, Any] = {field: meta.get(field) for field in METADATA_FIELDS if field in meta}
     doc["result_id"] = payload.result_id
-    doc["party_id_numbers"] = sorted({
-        str(n) for n in [meta.get("holder_id_number"),
-                         *(p.get("id_number") for p in meta.get("other_parties") or [])] if n
-    })
+    doc["party_id_numbers"] = sorted(
+        {
+            str(n)
+            for n in [
+                meta.get("holder_id_number"),
+                *(p.get("id_number") for p in meta.get("other_parties") or []),
+            ]
+            if n
+        }
+    )
     doc["digitized_effective"] = meta.get("digitized_on") or now.date().isoformat()
     doc["ingested_at"] = now.isoformat(timespec="seconds")
     doc["ingest_version"] = payload.ingest_version
-    doc["files"] = [{"name": item.file.name, "media_type": item.media_type,
-                     "sha256": item.file.sha256, "size": item.file.size,
-                     "storage_key": item.file.storage_key, "pages": len(item.pages)}
-                    for item in extracted]
+    doc["files"] = [
+        {
+            "name": item.file.name,
+            "media_type": item.media_type,
+            "sha256": item.file.sha256,
+            "size": item.file.size,
+            "storage_key": item.file.storage_key,
+            "pages": len(item.pages),
+        }
+        for item in extracted
+    ]
     doc["file_hashes"] = sorted({item.file.sha256 for item in extracted})
     all_pages = [page for item in extracted for page in item.pages]
-    doc["pages"] = [{"file": item.file.name, "number": page.number, "text": page.text,
-                     "confidence": page.confidence, "method": page.method,
-                     "rotation": page.rotation, "blank": page.blank}
-                    for item in extracted for page in item.pages]
+    doc["pages"] = [
+        {
+            "file": item.file.name,
+            "number": page.number,
+            "text": page.text,
+            "confidence": page.confidence,
+            "method": page.method,
+            "rotation": page.rotation,
+            "blank": page.blank,
+        }
+        for item in extracted
+        for page in item.pages
+    ]
     doc["page_count"] = len(all_pages)
     confidences = [p.confidence for p in all_pages if p.confidence is not None and not p.blank]
     doc["ocr_confidence"] = round(fmean(confidences), 2) if confidences else None
@@ -118,8 +174,13 @@ def build_document(payload: JobPayload, extracted: list[ExtractedFile], text: st
 def write_document(client: Elasticsearch, index: str, doc: dict[str, Any]) -> bool:
     """Index with an external version; False when a newer version is already there."""
     try:
-        client.index(index=index, id=doc["result_id"], document=doc,
-                     version=doc["ingest_version"], version_type="external_gte")
+        client.index(
+            index=index,
+            id=doc["result_id"],
+            document=doc,
+            version=doc["ingest_version"],
+            version_type="external_gte",
+        )
     except ConflictError:
         return False
     return True
@@ -129,8 +190,9 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
     index = settings.index_name("results")
     extracted = extract_files(payload, settings)
     text = assemble_text(extracted)
-    duplicates = find_duplicates(client, index, payload.result_id,
-                                 [item.file.sha256 for item in extracted])
+    duplicates = find_duplicates(
+        client, index, payload.result_id, [item.file.sha256 for item in extracted]
+    )
     pages = [page for item in extracted for page in item.pages]
     flags = quality_flags(payload.metadata, pages, text, duplicates)
     doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC))

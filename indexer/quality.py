@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
+
+from indexer.text.codes import loose_key
 
 LOW_CONFIDENCE = 60.0  # Tesseract mean word confidence below which a page deserves a human look
 
@@ -16,8 +17,14 @@ NUMBER_NOT_FOUND = "result-number-not-found"
 HOLDER_ID_NOT_FOUND = "holder-id-not-found"
 DUPLICATE_CONTENT = "duplicate-content"
 
-ALL_FLAGS = (BLANK_PAGE, LOW_CONFIDENCE_FLAG, NO_TEXT, NUMBER_NOT_FOUND, HOLDER_ID_NOT_FOUND,
-             DUPLICATE_CONTENT)
+ALL_FLAGS = (
+    BLANK_PAGE,
+    LOW_CONFIDENCE_FLAG,
+    NO_TEXT,
+    NUMBER_NOT_FOUND,
+    HOLDER_ID_NOT_FOUND,
+    DUPLICATE_CONTENT,
+)
 
 
 class PageLike(Protocol):
@@ -26,25 +33,25 @@ class PageLike(Protocol):
     blank: bool
 
 
-def _skeleton(text: str) -> str:
-    """Uppercase letters and digits only, Đ→D, no marks: survives OCR's eaten slashes and spaces."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return re.sub(r"[^0-9A-Z]", "", "".join(c for c in decomposed if not unicodedata.combining(c)).upper())
-
-
-def quality_flags(metadata: Mapping[str, Any], pages: Sequence[PageLike], text: str,
-                  duplicate_of: Iterable[str] = ()) -> list[str]:
+def quality_flags(
+    metadata: Mapping[str, Any],
+    pages: Sequence[PageLike],
+    text: str,
+    duplicate_of: Iterable[str] = (),
+) -> list[str]:
     flags: list[str] = []
     if any(page.blank for page in pages):
         flags.append(BLANK_PAGE)
-    if any(p.confidence is not None and p.confidence < LOW_CONFIDENCE and not p.blank
-           for p in pages):
+    if any(
+        p.confidence is not None and p.confidence < LOW_CONFIDENCE and not p.blank for p in pages
+    ):
         flags.append(LOW_CONFIDENCE_FLAG)
     if not text.strip():
         flags.append(NO_TEXT)
-    body = _skeleton(text)
+    # Separator-free keys survive OCR's eaten slashes and inserted spaces.
+    body = loose_key(text)
     number = metadata.get("result_number")
-    if number and body and _skeleton(str(number)) not in body:
+    if number and body and loose_key(str(number)) not in body:
         flags.append(NUMBER_NOT_FOUND)
     holder_id = metadata.get("holder_id_number")
     if holder_id and body and re.sub(r"\D", "", str(holder_id)) not in body:

@@ -24,15 +24,15 @@ _RESULT_ID = re.compile(r"^[\w.\-/]{1,128}$")
 
 @dataclass(frozen=True)
 class RecordFile:
-    name: str        # as written in the manifest
-    path: Path       # resolved absolute path inside the manifest's folder
+    name: str  # as written in the manifest
+    path: Path  # resolved absolute path inside the manifest's folder
 
 
 @dataclass(frozen=True)
 class Record:
     line_no: int
     result_id: str
-    metadata: dict[str, Any]   # every manifest field but `files`, dates as ISO strings
+    metadata: dict[str, Any]  # every manifest field but `files`, dates as ISO strings
     files: tuple[RecordFile, ...]
 
 
@@ -61,7 +61,9 @@ def _check_date(field: str, value: Any, *, required: bool) -> None:
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        raise RecordError(f"'{field}' is not a valid date: {value!r} (expected YYYY-MM-DD)") from None
+        raise RecordError(
+            f"'{field}' is not a valid date: {value!r} (expected YYYY-MM-DD)"
+        ) from None
     if len(value) != 10:
         raise RecordError(f"'{field}' must be written YYYY-MM-DD, got {value!r}")
 
@@ -86,8 +88,10 @@ def _check_files(raw: Any, base_dir: Path, max_bytes: int) -> tuple[RecordFile, 
             raise RecordError(f"file {name!r} does not exist")
         size = path.stat().st_size
         if size > max_bytes:
-            raise RecordError(f"file {name!r} is {size / 2**20:.0f} MiB, over the "
-                              f"{max_bytes / 2**20:.0f} MiB limit")
+            raise RecordError(
+                f"file {name!r} is {size / 2**20:.0f} MiB, over the "
+                f"{max_bytes / 2**20:.0f} MiB limit"
+            )
         files.append(RecordFile(name, path))
     return tuple(files)
 
@@ -103,7 +107,9 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
         raise RecordError(f"missing required field(s): {', '.join(missing)}")
     result_id = data["result_id"]
     if not isinstance(result_id, str) or not _RESULT_ID.match(result_id):
-        raise RecordError(f"'result_id' must be 1-128 letters, digits or . _ - /, got {result_id!r}")
+        raise RecordError(
+            f"'result_id' must be 1-128 letters, digits or . _ - /, got {result_id!r}"
+        )
     for field in DATE_FIELDS:
         _check_date(field, data.get(field), required=field == "issued_on")
     level = data.get("agency_level")
@@ -112,20 +118,25 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
     status = data.get("status")
     if status is not None and status not in STATUSES:
         raise RecordError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-    if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+    if (
+        data.get("valid_from")
+        and data.get("valid_until")
+        and data["valid_until"] < data["valid_from"]
+    ):
         raise RecordError("'valid_until' is before 'valid_from'")
     parties = data.get("other_parties")
     if parties is not None and not (
         isinstance(parties, list) and all(isinstance(p, dict) for p in parties)
     ):
-        raise RecordError("'other_parties' must be a list of {\"name\", \"id_number\"} objects")
+        raise RecordError('\'other_parties\' must be a list of {"name", "id_number"} objects')
     files = _check_files(data["files"], base_dir, max_bytes)
     metadata = {k: v for k, v in data.items() if k != "files"}
     return Record(line_no, result_id, metadata, files)
 
 
-def parse_manifest_lines(lines: Iterable[str], base_dir: Path, max_bytes: int
-                         ) -> tuple[list[Record], list[LineError]]:
+def parse_manifest_lines(
+    lines: Iterable[str], base_dir: Path, max_bytes: int
+) -> tuple[list[Record], list[LineError]]:
     """Validate every line; duplicates of a result_id within the manifest are all refused."""
     records: list[Record] = []
     errors: list[LineError] = []
@@ -135,20 +146,24 @@ def parse_manifest_lines(lines: Iterable[str], base_dir: Path, max_bytes: int
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(LineError(line_no, None, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"))
+            errors.append(
+                LineError(line_no, None, f"not valid JSON ({exc.msg} at character {exc.pos + 1})")
+            )
             continue
         result_id = data.get("result_id") if isinstance(data, dict) else None
         try:
             records.append(validate_record(data, line_no, base_dir, max_bytes))
         except RecordError as exc:
-            errors.append(LineError(line_no, result_id if isinstance(result_id, str) else None,
-                                    str(exc)))
+            errors.append(
+                LineError(line_no, result_id if isinstance(result_id, str) else None, str(exc))
+            )
     return _refuse_duplicates(records, errors)
 
 
-def _refuse_duplicates(records: list[Record], errors: list[LineError]
-                       ) -> tuple[list[Record], list[LineError]]:
-    # Which of two lines is right cannot be known, so neither is indexed: nothing is silently merged.
+def _refuse_duplicates(
+    records: list[Record], errors: list[LineError]
+) -> tuple[list[Record], list[LineError]]:
+    # Which of two lines is right cannot be known, so neither is indexed: nothing silently merged.
     lines_by_id: defaultdict[str, list[int]] = defaultdict(list)
     for record in records:
         lines_by_id[record.result_id].append(record.line_no)
@@ -157,9 +172,14 @@ def _refuse_duplicates(records: list[Record], errors: list[LineError]
     for record in records:
         if record.result_id in duplicated:
             others = ", ".join(str(n) for n in duplicated[record.result_id] if n != record.line_no)
-            errors.append(LineError(record.line_no, record.result_id,
-                                    f"duplicate result_id in this manifest (also on line {others}); "
-                                    "neither line was queued"))
+            errors.append(
+                LineError(
+                    record.line_no,
+                    record.result_id,
+                    f"duplicate result_id in this manifest (also on line {others}); "
+                    "neither line was queued",
+                )
+            )
     errors.sort(key=lambda e: e.line_no)
     return kept, errors
 

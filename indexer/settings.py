@@ -59,7 +59,7 @@ class Settings:
 
     @property
     def celery_queue(self) -> str:
-        # One queue per deployment prefix, so test runs sharing a Redis never steal each other's tasks.
+        # One queue per deployment prefix: test runs sharing a Redis never steal each other's tasks.
         return f"{self.index_prefix}.ingest"
 
     @property
@@ -70,7 +70,9 @@ class Settings:
 def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not parsed.hostname:
-        raise SettingsError(f"{name}={value!r}: expected a URL starting with {' or '.join(schemes)}")
+        raise SettingsError(
+            f"{name}={value!r}: expected a URL starting with {' or '.join(schemes)}"
+        )
     return value.rstrip("/") if parsed.scheme.startswith("http") else value
 
 

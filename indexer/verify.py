@@ -107,6 +107,8 @@ def _newest(jobs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def latest_jobs(store: JobStore, result_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
     """The newest job of each result_id (all of them when `result_ids` is None)."""
+    if not store.client.indices.exists(index=store.index):
+        return {}  # lost (e.g. before a restore): every record shows as missing, never queued
     store.client.indices.refresh(index=store.index)
     if result_ids is None:
         return _newest(store.search({"match_all": {}}))
@@ -128,6 +130,8 @@ def expected_from_jobs(jobs: dict[str, dict[str, Any]]) -> dict[str, Expected]:
 
 def indexed_documents(client: Elasticsearch, index: str, result_ids: Sequence[str]
                       ) -> dict[str, dict[str, Any]]:
+    if not client.indices.exists(index=index):
+        return {}
     client.indices.refresh(index=index)
     wanted = [*METADATA_FIELDS, "file_hashes", "files"]
     docs: dict[str, dict[str, Any]] = {}

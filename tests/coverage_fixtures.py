@@ -5,7 +5,6 @@ plus manager/officer accounts. Import the fixtures you use into the test module.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from indexer.settings import Settings, load_settings
 
 from .conftest import SAMPLE, TODAY
 from .coverage_oracle import read_manifest
+from .security_fixtures import web_login
 
 PASSWORD = "Bao-cao-2026!"
 # Flags given to a few sample records so the review list has something to show.
@@ -97,11 +97,7 @@ def load_sample_register(es: Elasticsearch, settings: Settings) -> None:
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token, "the login form carries a CSRF token"
-    response = client.post("/dang-nhap", data={"csrf_token": token[1], "username": username,
-                                               "password": password, "next": "/"})
+    response = web_login(client, username, password)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 

@@ -33,8 +33,10 @@ def test_stack_up_is_idempotent(services: str) -> None:
     assert "elasticsearch/1" in status.stdout and "redis" in status.stdout
     assert "stopped" not in status.stdout
     # Same processes both times: `up` never starts a second copy.
-    lines = lambda out: sorted(line for line in out.splitlines() if "http" in line or "redis://" in line)  # noqa: E731
-    assert lines(first.stdout)[-2:] == lines(second.stdout)[-2:]
+    def component_lines(out: str) -> list[str]:
+        return sorted(line for line in out.splitlines() if "://" in line)
+
+    assert component_lines(first.stdout)[-2:] == component_lines(second.stdout)[-2:]
 
 
 def test_init_creates_every_index_behind_its_alias(session_settings: Settings,

@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from indexer.settings import Settings
 
-from .conftest import BAD, SAMPLE, WorkerProcess, run_cli
+from .conftest import BAD, SAMPLE, run_cli
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

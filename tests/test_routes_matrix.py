@@ -51,6 +51,7 @@ CITIZEN_WEB = {"anonymous": CITIZEN_LOGIN, "officer": CITIZEN_LOGIN, "manager": 
 EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     # infrastructure and sign-in
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("GET", "/dang-nhap"): PUBLIC,
     ("POST", "/dang-nhap"): PUBLIC,

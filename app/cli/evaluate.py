@@ -18,20 +18,28 @@ def evaluate() -> None:
     """Measure OCR and search quality, each beside its baseline in the same run."""
 
 
-def indexed_texts(client: Elasticsearch, settings: Settings, result_ids: list[str]
-                  ) -> dict[str, str]:
+def indexed_texts(
+    client: Elasticsearch, settings: Settings, result_ids: list[str]
+) -> dict[str, str]:
     """The text the index holds for these records (what search really sees)."""
     texts: dict[str, str] = {}
-    for hit in helpers.scan(client, index=settings.index_name("results"),
-                            query={"query": {"ids": {"values": result_ids}}}, _source=["text"]):
+    for hit in helpers.scan(
+        client,
+        index=settings.index_name("results"),
+        query={"query": {"ids": {"values": result_ids}}},
+        _source=["text"],
+    ):
         texts[hit["_id"]] = hit["_source"].get("text") or ""
     return texts
 
 
 @evaluate.command("ocr")
 @click.argument("corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--from-pipeline", is_flag=True,
-              help="Run extraction directly instead of reading the indexed text.")
+@click.option(
+    "--from-pipeline",
+    is_flag=True,
+    help="Run extraction directly instead of reading the indexed text.",
+)
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 64))
 def eval_ocr(corpus_dir: Path, from_pipeline: bool, processes: int) -> None:
     """Word recall and CER of the indexed text against CORPUS_DIR/truth/, beside plain Tesseract.
@@ -48,8 +56,10 @@ def eval_ocr(corpus_dir: Path, from_pipeline: bool, processes: int) -> None:
         ours_texts = indexed_texts(cli_client(settings), settings, ids)
         if not ours_texts:
             raise click.ClickException(
-                f"none of the {len(ids)} records is indexed under prefix {settings.index_prefix!r}; "
-                "ingest the corpus first or pass --from-pipeline")
+                f"none of the {len(ids)} records is indexed under prefix "
+                f"{settings.index_prefix!r}; "
+                "ingest the corpus first or pass --from-pipeline"
+            )
     click.echo(f"plain Tesseract over {len(ids)} records ({processes} processes)…", err=True)
     baseline = ocr_eval.evaluate(corpus_dir, ocr_eval.plain_tesseract_texts(corpus_dir, processes))
     click.echo(ocr_eval.format_report(ocr_eval.evaluate(corpus_dir, ours_texts), baseline))
@@ -57,9 +67,12 @@ def eval_ocr(corpus_dir: Path, from_pipeline: bool, processes: int) -> None:
 
 def _baseline_pairs(client: Elasticsearch, settings: Settings) -> list[search_eval.Pair]:
     pairs: list[search_eval.Pair] = []
-    for hit in helpers.scan(client, index=settings.index_name("results"),
-                            query={"query": {"match_all": {}}},
-                            _source={"excludes": ["search", "pages", "codes"]}):
+    for hit in helpers.scan(
+        client,
+        index=settings.index_name("results"),
+        query={"query": {"match_all": {}}},
+        _source={"excludes": ["search", "pages", "codes"]},
+    ):
         source = hit["_source"]
         pairs.append((source, source.get("text") or ""))
     return pairs
@@ -82,18 +95,26 @@ def eval_search(queries: Path) -> None:
     indexed = {record["result_id"] for record, _ in pairs}
     unknown = sorted({rid for q in query_rows for rid in q["relevant"]} - indexed)
     if unknown:
-        click.secho(f"warning: {len(unknown)} expected result(s) are not indexed: "
-                    f"{', '.join(unknown[:10])}", fg="yellow", err=True)
+        click.secho(
+            f"warning: {len(unknown)} expected result(s) are not indexed: "
+            f"{', '.join(unknown[:10])}",
+            fg="yellow",
+            err=True,
+        )
     baseline_index = f"{settings.index_prefix}-eval-baseline-{uuid.uuid4().hex[:8]}"
     search_eval.create_baseline_index(client, baseline_index)
     try:
         search_eval.fill_baseline_index(client, baseline_index, pairs)
-        ours = search_eval.run_eval(client, settings.index_name("results"), query_rows,
-                                    search_eval.ours_search_fn(settings.effective_today()))
-        base = search_eval.run_eval(client, baseline_index, query_rows,
-                                    search_eval.baseline_search)
+        ours = search_eval.run_eval(
+            client,
+            settings.index_name("results"),
+            query_rows,
+            search_eval.ours_search_fn(settings.effective_today()),
+        )
+        base = search_eval.run_eval(client, baseline_index, query_rows, search_eval.baseline_search)
     finally:
         client.indices.delete(index=baseline_index, ignore_unavailable=True)
-    click.echo(f"{len(query_rows)} queries over {len(pairs)} records "
-               f"(prefix {settings.index_prefix!r})")
+    click.echo(
+        f"{len(query_rows)} queries over {len(pairs)} records (prefix {settings.index_prefix!r})"
+    )
     click.echo(search_eval.format_report(ours, base))

@@ -19,7 +19,7 @@ from app.coverage.params import ParamError, parse_day, parse_flag, parse_int
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
 from app.coverage.series import UnknownScope, coverage_series, default_start
-from app.coverage.table import SORT_KEYS, TableQuery, select_rows
+from app.coverage.table import TableQuery, select_rows
 from app.web.helpers import vn_date
 from indexer.agencies import LEVELS
 
@@ -62,7 +62,7 @@ def _report_context() -> dict[str, Any]:
     districts = [r for r in report["rows"] if r["agency_level"] == "district"]
     return {"report": report, "rows": select_rows(report["rows"], query), "query": query,
             "series": series, "chart": chart, "districts": districts,
-            "as_of": as_of, "chart_scope": series["scope"], "sort_keys": SORT_KEYS}
+            "as_of": as_of, "chart_scope": series["scope"]}
 
 
 def _render_report(template: str, **extra: Any) -> ResponseReturnValue:

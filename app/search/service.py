@@ -18,8 +18,8 @@ from app.search import highlights
 from app.search.es_query import build_search_body
 from app.search.params import SearchRequest
 from app.search.query import parse_query
+from indexer.search_fields import search_text_values
 from indexer.settings import Settings
-from indexer.text.vietnamese import normalize_text
 from indexer.validity import LABELS, validity_state
 
 SEARCH_TIMEOUT_S = 15
@@ -78,12 +78,7 @@ def facets_from(aggs: dict[str, Any]) -> dict[str, Any]:
 
 def _highlight_sources(source: dict[str, Any]) -> dict[str, list[str]]:
     """The accented strings each folded search field was built from (see search_fields)."""
-    meta = [source.get("summary"), source.get("holder_address")]
-    meta += [p.get("name") for p in source.get("other_parties") or [] if isinstance(p, dict)]
-    return {
-        "search.text": [normalize_text(source.get("text") or "")],
-        "search.meta": [normalize_text(m) for m in meta if isinstance(m, str) and m],
-    }
+    return {"search.text": search_text_values(source, source.get("text"))}
 
 
 def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:

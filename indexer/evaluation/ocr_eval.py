@@ -145,20 +145,27 @@ def evaluate(corpus_dir: Path, texts: Mapping[str, str]) -> OcrReport:
 def format_report(ours: OcrReport, baseline: OcrReport) -> str:
     """Side-by-side table: word recall and CER of ours vs the baseline, with the differences."""
     header = (
-        f"{'slice':<22}{'docs':>6}  {'recall':>7} {'base':>7} {'diff':>7}"
+        f"{'slice':<30}{'docs':>5}  {'recall':>7} {'base':>7} {'diff':>8}"
         f"  {'CER':>7} {'base':>7} {'ratio':>6}"
     )
     rows = [("scans (all but born-digital)", ours.scans, baseline.scans)]
-    rows += [(f"  {k}", s, baseline.by_kind.get(k, Score())) for k, s in sorted(ours.by_kind.items())
-             if k != BORN_DIGITAL]
+    rows += [
+        (f"  {kind}", score, baseline.by_kind.get(kind, Score()))
+        for kind, score in sorted(ours.by_kind.items())
+        if kind != BORN_DIGITAL
+    ]
     rows.append((BORN_DIGITAL, ours.born_digital, baseline.born_digital))
     lines = [header, "-" * len(header)]
     for name, a, b in rows:
         ratio = f"{a.cer / b.cer:6.2f}" if b.cer else "     -"
         lines.append(
-            f"{name[:22]:<22}{a.records:>6}  {a.word_recall:7.4f} {b.word_recall:7.4f} "
-            f"{a.word_recall - b.word_recall:+7.4f}  {a.cer:7.4f} {b.cer:7.4f} {ratio}"
+            f"{name:<30}{a.records:>5}  {a.word_recall:7.4f} {b.word_recall:7.4f} "
+            f"{a.word_recall - b.word_recall:+8.4f}  {a.cer:7.4f} {b.cer:7.4f} {ratio}"
         )
+    lines.append(
+        "recall: bag-of-words word recall; CER: edit distance / truth length; "
+        "ratio: CER ours / baseline"
+    )
     for label, report in (("ours", ours), ("baseline", baseline)):
         if report.missing:
             lines.append(f"{label}: no text for {len(report.missing)}: {', '.join(report.missing)}")
@@ -182,16 +189,30 @@ def _plain_tesseract_file(path: Path) -> str:
     """`tesseract FILE stdout -l vie` with no options; PDFs rendered by pdftoppm first."""
     env = _one_thread_env()
     if path.suffix.lower() != ".pdf":
-        run = subprocess.run(["tesseract", str(path), "stdout", "-l", "vie"], env=env,
-                             capture_output=True, check=True, timeout=600)
+        run = subprocess.run(
+            ["tesseract", str(path), "stdout", "-l", "vie"],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
         return run.stdout.decode("utf-8")
     with tempfile.TemporaryDirectory(prefix="sohoa-base-") as tmp:
-        subprocess.run(["pdftoppm", "-r", str(BASELINE_PDF_DPI), "-png", str(path), f"{tmp}/p"],
-                       check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            ["pdftoppm", "-r", str(BASELINE_PDF_DPI), str(path), f"{tmp}/p"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         pages = []
-        for page in sorted(Path(tmp).glob("p-*.png")):
-            run = subprocess.run(["tesseract", str(page), "stdout", "-l", "vie"], env=env,
-                                 capture_output=True, check=True, timeout=600)
+        for page in sorted(Path(tmp).glob("p-*.ppm")):
+            run = subprocess.run(
+                ["tesseract", str(page), "stdout", "-l", "vie"],
+                env=env,
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
             pages.append(run.stdout.decode("utf-8"))
         return "\f".join(pages)
 

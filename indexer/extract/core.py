@@ -14,14 +14,20 @@ from indexer.extract.textfile import extract_text_file
 
 def _extract_image(path: Path, deadline: Deadline, max_pixels: int) -> list[PageText]:
     return [
-        ocr_page(page, number, dpi=image_dpi(page), deadline=deadline,
-                 what=f"{path.name} page {number}")
+        ocr_page(
+            page, number, dpi=image_dpi(page), deadline=deadline, what=f"{path.name} page {number}"
+        )
         for number, page in enumerate(iter_image_pages(path, max_pixels), start=1)
     ]
 
 
-def extract_file(path: Path, *, timeout_s: int = 300, max_pixels: int = 80_000_000,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> list[PageText]:
+def extract_file(
+    path: Path,
+    *,
+    timeout_s: int = 300,
+    max_pixels: int = 80_000_000,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[PageText]:
     """Text of every page of `path`; raises ExtractionError (with a code) for any bad input.
 
     `timeout_s` bounds the whole file (all Tesseract and pdftoppm calls together);

@@ -28,11 +28,23 @@ _ACUTE, _GRAVE, _HOOK, _TILDE, _DOT = "\u0301", "\u0300", "\u0309", "\u0303", "\
 _CIRCUMFLEX, _BREVE = "\u0302", "\u0306"
 _TONES = (_ACUTE, _GRAVE, _HOOK, _TILDE, _DOT)
 _VNI_MARKS = {
-    "ù": _ACUTE, "ø": _GRAVE, "û": _HOOK, "õ": _TILDE, "ï": _DOT,
-    "â": _CIRCUMFLEX, "á": _CIRCUMFLEX + _ACUTE, "à": _CIRCUMFLEX + _GRAVE,
-    "å": _CIRCUMFLEX + _HOOK, "ã": _CIRCUMFLEX + _TILDE, "ä": _CIRCUMFLEX + _DOT,
-    "ê": _BREVE, "é": _BREVE + _ACUTE, "è": _BREVE + _GRAVE,
-    "ú": _BREVE + _HOOK, "ü": _BREVE + _TILDE, "ë": _BREVE + _DOT,
+    "ù": _ACUTE,
+    "ø": _GRAVE,
+    "û": _HOOK,
+    "õ": _TILDE,
+    "ï": _DOT,
+    "â": _CIRCUMFLEX,
+    "á": _CIRCUMFLEX + _ACUTE,
+    "à": _CIRCUMFLEX + _GRAVE,
+    "å": _CIRCUMFLEX + _HOOK,
+    "ã": _CIRCUMFLEX + _TILDE,
+    "ä": _CIRCUMFLEX + _DOT,
+    "ê": _BREVE,
+    "é": _BREVE + _ACUTE,
+    "è": _BREVE + _GRAVE,
+    "ú": _BREVE + _HOOK,
+    "ü": _BREVE + _TILDE,
+    "ë": _BREVE + _DOT,
 }
 _VNI_MARKS |= {k.upper(): v for k, v in _VNI_MARKS.items()}
 _VNI_LETTERS = {"ô": "ơ", "ö": "ư", "ñ": "đ", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
@@ -80,7 +92,7 @@ def _odd_words(text: str) -> list[str]:
 
 
 def detect_legacy_encoding(text: str) -> str | None:
-    """"tcvn3" or "vni" when `text` reads as Vietnamese only after that conversion, else None."""
+    """ "tcvn3" or "vni" when `text` reads as Vietnamese only after that conversion, else None."""
     words = _odd_words(text)
     if len(words) < _MIN_WORDS:
         return None

@@ -71,7 +71,9 @@ def sniff_media_type(path: Path) -> str:
     except FileNotFoundError as exc:
         raise ExtractionError("missing-file", f"{path}: file does not exist") from exc
     except OSError as exc:
-        raise ExtractionError("unreadable-file", f"{path}: cannot be read ({exc.strerror})") from exc
+        raise ExtractionError(
+            "unreadable-file", f"{path}: cannot be read ({exc.strerror})"
+        ) from exc
     if not head:
         raise ExtractionError("empty-file", f"{path.name} is empty (0 bytes)")
     found = _from_bytes(head)

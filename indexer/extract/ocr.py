@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytesseract
-from pytesseract.pytesseract import run_tesseract
 from PIL import Image
+from pytesseract.pytesseract import run_tesseract
 
 from indexer.extract.model import Deadline, ExtractionError
 
@@ -58,8 +58,15 @@ def _save(image: Image.Image, folder: str, dpi: int | None) -> str:
     return path
 
 
-def _run(input_path: str, out_base: str, extensions: str, config: str, lang: str,
-         deadline: Deadline, what: str) -> None:
+def _run(
+    input_path: str,
+    out_base: str,
+    extensions: str,
+    config: str,
+    lang: str,
+    deadline: Deadline,
+    what: str,
+) -> None:
     _one_thread()
     timeout = max(1, int(deadline.remaining()))
     try:
@@ -67,7 +74,9 @@ def _run(input_path: str, out_base: str, extensions: str, config: str, lang: str
     except RuntimeError as exc:  # pytesseract's way of saying the timeout killed the process
         raise ExtractionError("ocr-timeout", f"{what}: Tesseract took over {timeout} s") from exc
     except pytesseract.TesseractNotFoundError as exc:
-        raise ExtractionError("ocr-unavailable", f"{what}: the tesseract program is not installed") from exc
+        raise ExtractionError(
+            "ocr-unavailable", f"{what}: the tesseract program is not installed"
+        ) from exc
     except pytesseract.TesseractError as exc:
         raise ExtractionError("ocr-failed", f"{what}: Tesseract failed: {exc.message}") from exc
 
@@ -75,8 +84,11 @@ def _run(input_path: str, out_base: str, extensions: str, config: str, lang: str
 def _mean_confidence(tsv_path: Path) -> tuple[float | None, int]:
     with tsv_path.open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        confs = [float(r["conf"]) for r in rows
-                 if r["level"] == "5" and (r.get("text") or "").strip() and float(r["conf"]) >= 0]
+        confs = [
+            float(r["conf"])
+            for r in rows
+            if r["level"] == "5" and (r.get("text") or "").strip() and float(r["conf"]) >= 0
+        ]
     return (sum(confs) / len(confs) if confs else None), len(confs)
 
 
@@ -96,8 +108,9 @@ def detect_rotation(image: Image.Image, *, deadline: Deadline, what: str) -> int
     small = image.convert("L") if image.mode == "1" else image
     scale = max(small.size) / _OSD_MAX_SIDE
     if scale > 1:
-        small = small.resize((round(small.width / scale), round(small.height / scale)),
-                             Image.Resampling.BILINEAR)
+        small = small.resize(
+            (round(small.width / scale), round(small.height / scale)), Image.Resampling.BILINEAR
+        )
     with tempfile.TemporaryDirectory(prefix="sohoa-osd-", dir=_scratch_root(small)) as folder:
         source = _save(small, folder, None)
         try:

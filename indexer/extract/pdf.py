@@ -35,8 +35,19 @@ _MIN_RENDER_DPI = 72
 _SCAN_IMAGE_SHARE = 0.5
 _SHORT_LAYER_CHARS = 80
 # What pdfminer raises on damaged files, besides its own exception classes.
-_PARSE_ERRORS = (PSException, PDFException, ValueError, KeyError, IndexError, TypeError,
-                 AttributeError, AssertionError, struct.error, zlib.error, RecursionError)
+_PARSE_ERRORS = (
+    PSException,
+    PDFException,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+    struct.error,
+    zlib.error,
+    RecursionError,
+)
 
 
 def _open_document(handle: BinaryIO, path: Path) -> PDFDocument:
@@ -44,7 +55,8 @@ def _open_document(handle: BinaryIO, path: Path) -> PDFDocument:
         return PDFDocument(PDFParser(handle))  # tries the empty user password
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise ExtractionError(
-            "encrypted-pdf", f"{path.name} is password-protected; cannot read it without the password"
+            "encrypted-pdf",
+            f"{path.name} is password-protected; cannot read it without the password",
         ) from exc
     except _PARSE_ERRORS as exc:
         raise ExtractionError("corrupt-pdf", f"{path.name} is not a readable PDF ({exc})") from exc
@@ -60,9 +72,9 @@ def _line_text(line: LTTextLine) -> str:
     previous: LTChar | None = None
     for item in line:
         if isinstance(item, LTChar):
-            if previous is not None and item.x0 < previous.x1 - previous.width / 2:
-                if out and not out[-1].isspace():
-                    out.append(" ")
+            backwards = previous is not None and item.x0 < previous.x1 - previous.width / 2
+            if backwards and out and not out[-1].isspace():
+                out.append(" ")
             previous = item
         out.append(item.get_text())
     return "".join(out).strip()
@@ -97,9 +109,7 @@ def _layouts(document: PDFDocument, path: Path) -> Iterator[tuple[PDFPage, LTPag
     try:
         for number, page in enumerate(PDFPage.create_pages(document), start=1):
             if number > MAX_PAGES:
-                raise ExtractionError(
-                    "too-large", f"{path.name} has more than {MAX_PAGES} pages"
-                )
+                raise ExtractionError("too-large", f"{path.name} has more than {MAX_PAGES} pages")
             interpreter.process_page(page)
             yield page, device.get_result()
     except _PARSE_ERRORS as exc:
@@ -128,12 +138,15 @@ def render_page(path: Path, number: int, dpi: int, deadline: Deadline) -> Image.
     where = f"{path.name} page {number}"
     command = ["pdftoppm", "-f", str(number), "-l", str(number), "-r", str(dpi), str(path)]
     try:
-        run = subprocess.run(command, capture_output=True, timeout=deadline.remaining(),
-                             check=False)
+        run = subprocess.run(
+            command, capture_output=True, timeout=deadline.remaining(), check=False
+        )
     except subprocess.TimeoutExpired as exc:
         raise ExtractionError("ocr-timeout", f"{where}: rendering took too long") from exc
     except FileNotFoundError as exc:
-        raise ExtractionError("ocr-unavailable", "pdftoppm (poppler-utils) is not installed") from exc
+        raise ExtractionError(
+            "ocr-unavailable", "pdftoppm (poppler-utils) is not installed"
+        ) from exc
     if run.returncode != 0 or not run.stdout:
         detail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise ExtractionError("render-failed", f"{where}: pdftoppm failed ({detail[0]})")

@@ -29,8 +29,9 @@ def _better(first: OcrResult, second: OcrResult) -> bool:
     return score(second) > score(first)
 
 
-def ocr_page(image: Image.Image, number: int, *, dpi: int | None, deadline: Deadline,
-             what: str) -> PageText:
+def ocr_page(
+    image: Image.Image, number: int, *, dpi: int | None, deadline: Deadline, what: str
+) -> PageText:
     """PageText of one page image (any mode); `what` names the page in errors."""
     grey = preprocess.to_ocr_grey(image)
     if preprocess.is_blank(grey):
@@ -40,10 +41,15 @@ def ocr_page(image: Image.Image, number: int, *, dpi: int | None, deadline: Dead
     if _poor(result):
         turn = detect_rotation(grey, deadline=deadline, what=what)
         if turn:
-            second = recognise(preprocess.rotate(grey, turn), dpi=dpi, deadline=deadline,
-                               what=what)
+            second = recognise(preprocess.rotate(grey, turn), dpi=dpi, deadline=deadline, what=what)
             if _better(result, second):
                 result, rotation = second, turn
     text = unicodedata.normalize("NFC", result.text)
-    return PageText(number=number, text=text, confidence=result.confidence, method="ocr",
-                    rotation=rotation, blank=not text)
+    return PageText(
+        number=number,
+        text=text,
+        confidence=result.confidence,
+        method="ocr",
+        rotation=rotation,
+        blank=not text,
+    )
