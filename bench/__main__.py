@@ -5,11 +5,32 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.report import write_section
 
 PARTS = ("ingest", "search", "coverage", "load")
+COVERAGE_RECORDS = 1_000_000
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"bench.{name}")
+
+
+def _coverage() -> tuple[dict[str, Any], str]:
+    coverage = _module("coverage")
+    figures = coverage.run(COVERAGE_RECORDS)
+    return figures, coverage.markdown(figures)
+
+
+RUNNERS: dict[str, Callable[[], tuple[dict[str, Any], str]]] = {
+    "ingest": lambda: _module("ingest").run(),
+    "search": lambda: _module("search").run(),
+    "coverage": _coverage,
+    "load": lambda: _module("load").run(),
+}
 OUTPUT = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 
@@ -19,8 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     for part in args.parts or PARTS:
         print(f"== bench {part}", flush=True)
-        module = importlib.import_module(f"bench.{part}")
-        figures, body = module.run()
+        figures, body = RUNNERS[part]()
         print(json.dumps(figures, indent=2, default=str), flush=True)
         write_section(OUTPUT, part, body)
     print(f"wrote {OUTPUT}")

@@ -183,9 +183,10 @@ def measure(records: int = RECORDS, clients: int = CLIENTS, seconds: float = SEC
         token = AccountStore(client, settings).add("bench-load", "officer")
         server, base = serve(settings)
         work = requests_from(docs)
-        drive(base, token, work[:200], min(clients, 8), 5)  # warm-up, not counted
+        warmup = drive(base, token, work[:200], min(clients, 8), 5)  # latencies not counted
         figures = drive(base, token, work, clients, seconds)
         figures.update(records=records, load_seconds=round(load_s, 1),
+                       warmup_requests=warmup["requests"], warmup_errors=warmup["error_kinds"],
                        server="gunicorn 2 workers × 8 threads")
         return figures
     finally:

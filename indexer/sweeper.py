@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -81,11 +82,13 @@ def job_id_of(message: Mapping[str, Any]) -> str | None:
 
 
 def _queue_messages(client: redis.Redis, queue: str) -> Iterator[bytes]:
+    # Oldest first: kombu pushes on the left and pops on the right, and the jobs we look for
+    # are the old ones, so a scan that stops once all are found reads little of a long backlog.
     for key in [queue, *(f"{queue}{_PRIORITY_SEP}{step}" for step in _PRIORITY_STEPS)]:
-        start = 0
-        while page := client.lrange(key, start, start + _PAGE - 1):
-            yield from page
-            start += _PAGE
+        end = -1
+        while page := client.lrange(key, end - _PAGE + 1, end):
+            yield from reversed(page)
+            end -= _PAGE
 
 
 def _unacked_messages(client: redis.Redis) -> Iterator[bytes]:
@@ -96,16 +99,21 @@ def _unacked_messages(client: redis.Redis) -> Iterator[bytes]:
             continue
 
 
-def broker_job_ids(client: redis.Redis, queue: str) -> set[str]:
-    """Job ids with a message in the broker: waiting in `queue` or delivered and unacked."""
+def broker_job_ids(client: redis.Redis, queue: str, wanted: set[str] | None = None) -> set[str]:
+    """Job ids with a message in the broker: delivered and unacked, or waiting in `queue`.
+
+    With `wanted`, the scan stops as soon as all of those are found.
+    """
     found: set[str] = set()
-    for raw in [*_queue_messages(client, queue), *_unacked_messages(client)]:
+    for raw in itertools.chain(_unacked_messages(client), _queue_messages(client, queue)):
         try:
             message = json.loads(raw)
         except ValueError:
             continue
         if isinstance(message, dict) and (job_id := job_id_of(message)):
             found.add(job_id)
+            if wanted is not None and wanted <= found:
+                break
     return found
 
 
@@ -144,12 +152,17 @@ def sweep(settings: Settings, client: Elasticsearch, celery: Celery, broker: red
         return report
     older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=config.stuck_after_s)
     store = JobStore(client, settings)
-    candidates = find_stuck(store, broker_job_ids(broker, settings.celery_queue), older_than)
+    old_jobs = find_stuck(store, set(), older_than)  # by age alone; the broker is read next
+    if not old_jobs:
+        return report
+    wanted = {job["job_id"] for job in old_jobs}
+    candidates = [j for j in old_jobs
+                  if j["job_id"] not in broker_job_ids(broker, settings.celery_queue, wanted)]
     if not candidates:
         return report
     # Read the broker again: a message that moved between queue and unacked during the first
     # read is seen now, so a live job is never sent twice.
-    in_broker = broker_job_ids(broker, settings.celery_queue)
+    in_broker = broker_job_ids(broker, settings.celery_queue, wanted)
     for job in candidates:
         current = store.get(job["job_id"])
         if current is None or not is_stuck(current, in_broker, older_than):

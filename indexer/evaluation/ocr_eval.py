@@ -198,14 +198,15 @@ def _plain_tesseract_file(path: Path) -> str:
         )
         return run.stdout.decode("utf-8")
     with tempfile.TemporaryDirectory(prefix="sohoa-base-") as tmp:
+        # PNG (not PPM): it records the resolution, which Tesseract otherwise has to guess.
         subprocess.run(
-            ["pdftoppm", "-r", str(BASELINE_PDF_DPI), str(path), f"{tmp}/p"],
+            ["pdftoppm", "-r", str(BASELINE_PDF_DPI), "-png", str(path), f"{tmp}/p"],
             check=True,
             capture_output=True,
             timeout=600,
         )
         pages = []
-        for page in sorted(Path(tmp).glob("p-*.ppm")):
+        for page in sorted(Path(tmp).glob("p-*.png")):
             run = subprocess.run(
                 ["tesseract", str(page), "stdout", "-l", "vie"],
                 env=env,

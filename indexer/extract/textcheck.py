@@ -46,6 +46,13 @@ def is_usable_text(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in visible)
     if bad > 0.02 * len(visible) or letters < 0.4 * len(visible):
         return False
-    # Words of letters only: numbers, codes and abbreviations say nothing about the font.
-    words = [t for t in tokens(text) if t.isalpha() and len(t) > 1 and not t.isupper()]
+    # Numbers, codes and abbreviations say nothing about the font; symbols inside words do.
+    words = [
+        t
+        for t in tokens(text)
+        if len(t) > 1
+        and not t.isupper()
+        and any(map(str.isalpha, t))
+        and not any(map(str.isdigit, t))
+    ]
     return len(words) < 3 or syllable_share(words) >= MIN_SYLLABLE_SHARE
