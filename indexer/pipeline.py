@@ -77,7 +77,8 @@ def extract_files(payload: JobPayload, settings: Settings) -> list[ExtractedFile
             )
         try:
             media_type = sniff_media_type(path)
-            pages = extract_file(path, timeout_s=settings.ocr_timeout_s)
+            pages = extract_file(path, timeout_s=settings.ocr_timeout_s,
+                                 max_bytes=settings.max_file_bytes)
         except ExtractionError as exc:
             # Name the manifest's file, not the content-addressed copy.
             message = exc.message.replace(str(path), job_file.name)

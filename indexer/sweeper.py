@@ -156,8 +156,8 @@ def sweep(settings: Settings, client: Elasticsearch, celery: Celery, broker: red
     if not old_jobs:
         return report
     wanted = {job["job_id"] for job in old_jobs}
-    candidates = [j for j in old_jobs
-                  if j["job_id"] not in broker_job_ids(broker, settings.celery_queue, wanted)]
+    first_read = broker_job_ids(broker, settings.celery_queue, wanted)
+    candidates = [job for job in old_jobs if job["job_id"] not in first_read]
     if not candidates:
         return report
     # Read the broker again: a message that moved between queue and unacked during the first

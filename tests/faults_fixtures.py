@@ -160,6 +160,12 @@ class OwnElasticsearch:
         self.node.pid_file.unlink(missing_ok=True)
 
 
+def forget_queue(redis_url: str, queue: str) -> None:
+    """Remove a test prefix's queue and kombu's binding keys for it from a shared Redis."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
 def wait_green_or_yellow(client: Elasticsearch, timeout_s: float = 120) -> None:
     wait_for(lambda: client.options(request_timeout=5, max_retries=0).cluster.health()["status"]
              in ("green", "yellow"), timeout_s, 1.0, "cluster health yellow/green")

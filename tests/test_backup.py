@@ -20,7 +20,7 @@ from indexer.es import make_client
 from indexer.indices import drop_all, ensure_indices
 from indexer.settings import Settings, load_settings
 from tests.conftest import TODAY, WorkerProcess, run_cli
-from tests.faults_fixtures import txt_corpus
+from tests.faults_fixtures import forget_queue, txt_corpus
 
 RECORDS = 12
 
@@ -56,6 +56,7 @@ def indexed(services: str, tmp_path: Path) -> Iterator[tuple[Settings, Path]]:
     yield settings, manifest
     drop_all(client, settings)
     _forget_repository(client, settings.index_prefix)
+    forget_queue(settings.redis_url, settings.celery_queue)
 
 
 def _verify(settings: Settings, manifest: Path) -> dict:

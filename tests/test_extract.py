@@ -58,6 +58,21 @@ def test_missing_and_unsupported_files(tmp_path: Path) -> None:
     assert _error(docx).code == "unsupported-type"
 
 
+def test_damaged_copies_of_sample_files(tmp_path: Path) -> None:
+    def cut(name: str, share: float, suffix: str) -> Path:
+        data = (SAMPLE / "files" / name).read_bytes()
+        path = tmp_path / f"cut{suffix}"
+        path.write_bytes(data[: int(len(data) * share)])
+        return path
+
+    assert _error(cut("H26.CG-181212-00008.jpg", 0.3, ".jpg")).code == "truncated-image"
+    assert _error(cut("H26.CG.QH-190512-00002.pdf", 0.5, ".pdf")).code == "corrupt-pdf"
+    assert _error(cut("H26.CG.YH-110223-00003.png", 0.0001, ".png")).code == "truncated-image"
+    garbled = tmp_path / "garbled.png"
+    garbled.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert _error(garbled).code == "corrupt-image"
+
+
 def test_own_pixel_limit_refuses_before_decoding(tmp_path: Path) -> None:
     path = tmp_path / "big.png"
     Image.new("L", (400, 300), 255).save(path)

@@ -23,6 +23,7 @@ from tests.conftest import TODAY, WorkerProcess, run_cli
 from tests.faults_fixtures import (
     OwnElasticsearch,
     batch_id_of,
+    forget_queue,
     txt_corpus,
     wait_batch,
     wait_for,
@@ -116,3 +117,4 @@ def test_batch_survives_elasticsearch_killed_mid_batch(fault_es: OwnElasticsearc
     assert report["expected"] == BATCH and report["indexed"] == BATCH
     assert report["counts"]["missing"] == 0
     drop_all(es, settings)
+    forget_queue(settings.redis_url, settings.celery_queue)

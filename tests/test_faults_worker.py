@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from app import create_app
 from indexer.es import make_client
 from indexer.indices import drop_all, ensure_indices
 from indexer.jobs import JobStore
@@ -74,7 +74,8 @@ def test_sweeper_saves_a_batch_when_redis_restarts_without_its_queue(
         done_before = jobs.batch_counts(batch)["done"]
         own_redis.kill()  # no persistence: every queued message is gone
         assert done_before < total - 20, done_before
-        time.sleep(1)
+        health = create_app({"SOHOA_SETTINGS": fault_settings}).test_client().get("/healthz")
+        assert health.status_code == 503 and health.get_json()["down"] == ["redis"]
         own_redis.start()
         counts = wait_batch(jobs, batch, total, 120)
     finally:

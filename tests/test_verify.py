@@ -31,7 +31,7 @@ from indexer.sweeper import (
 )
 from indexer.verify import Expected, differences
 from tests.conftest import TODAY, run_cli
-from tests.faults_fixtures import txt_corpus
+from tests.faults_fixtures import forget_queue, txt_corpus
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
@@ -92,7 +92,7 @@ def deployment(services: str, tmp_path: Path) -> Iterator[Settings]:
     ensure_indices(client, settings, log=lambda _m: None)
     yield settings
     drop_all(client, settings)
-    redis.Redis.from_url(settings.redis_url).delete(settings.celery_queue)
+    forget_queue(settings.redis_url, settings.celery_queue)
 
 
 def _index(client: Elasticsearch, settings: Settings, metadata: dict, hashes: list[str],

@@ -10,10 +10,11 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,22 +182,21 @@ def manifest_files(corpus_dir: Path) -> dict[str, list[Path]]:
     return out
 
 
-def _one_thread_env() -> dict[str, str]:
-    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+def _tesseract_stdout(image: Path) -> str:
+    run = subprocess.run(
+        ["tesseract", str(image), "stdout", "-l", "vie"],
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # one thread per process, as ours
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    return run.stdout.decode("utf-8")
 
 
 def _plain_tesseract_file(path: Path) -> str:
     """`tesseract FILE stdout -l vie` with no options; PDFs rendered by pdftoppm first."""
-    env = _one_thread_env()
     if path.suffix.lower() != ".pdf":
-        run = subprocess.run(
-            ["tesseract", str(path), "stdout", "-l", "vie"],
-            env=env,
-            capture_output=True,
-            check=True,
-            timeout=600,
-        )
-        return run.stdout.decode("utf-8")
+        return _tesseract_stdout(path)
     with tempfile.TemporaryDirectory(prefix="sohoa-base-") as tmp:
         # PNG (not PPM): it records the resolution, which Tesseract otherwise has to guess.
         subprocess.run(
@@ -205,35 +205,37 @@ def _plain_tesseract_file(path: Path) -> str:
             capture_output=True,
             timeout=600,
         )
-        pages = []
-        for page in sorted(Path(tmp).glob("p-*.png")):
-            run = subprocess.run(
-                ["tesseract", str(page), "stdout", "-l", "vie"],
-                env=env,
-                capture_output=True,
-                check=True,
-                timeout=600,
-            )
-            pages.append(run.stdout.decode("utf-8"))
-        return "\f".join(pages)
+        return "\f".join(_tesseract_stdout(page) for page in sorted(Path(tmp).glob("p-*.png")))
 
 
-def _plain_record(files: list[Path]) -> str:
-    return "\f".join(_plain_tesseract_file(f) for f in files)
+def _plain_record(files: list[Path]) -> str | None:
+    try:
+        return "\f".join(_plain_tesseract_file(f) for f in files)
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"plain Tesseract failed on {[f.name for f in files]}: {exc}", file=sys.stderr)
+        return None
 
 
-def _pipeline_record(files: list[Path]) -> str:
-    from indexer.extract import extract_file  # the evaluation must not import OCR code eagerly
+def _pipeline_record(files: list[Path]) -> str | None:
+    from indexer.extract import ExtractionError, extract_file  # OCR code only when used
 
-    return "\f".join(page.text for f in files for page in extract_file(f))
+    try:
+        return "\f".join(page.text for f in files for page in extract_file(f))
+    except ExtractionError as exc:
+        print(f"extraction failed: {exc}", file=sys.stderr)
+        return None
 
 
-def _run_over_manifest(corpus_dir: Path, worker: object, processes: int) -> dict[str, str]:
+def _run_over_manifest(
+    corpus_dir: Path, worker: Callable[[list[Path]], str | None], processes: int
+) -> dict[str, str]:
+    """worker(files) per record in `processes` processes; failed records are left out, so the
+    report lists them as having no text."""
     files = manifest_files(corpus_dir)
     ids = sorted(files)
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        texts = pool.map(worker, [files[i] for i in ids])  # type: ignore[arg-type]
-        return dict(zip(ids, texts, strict=True))
+        texts = pool.map(worker, [files[i] for i in ids])
+        return {i: text for i, text in zip(ids, texts, strict=True) if text is not None}
 
 
 def plain_tesseract_texts(corpus_dir: Path, processes: int = 2) -> dict[str, str]:

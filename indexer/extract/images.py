@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -12,46 +15,42 @@ from indexer.extract.model import ExtractionError
 
 MAX_PAGES = 2000  # more frames than any real dossier: a crafted TIFF, not a scan
 _EXIF_ORIENTATION = 0x0112
+# What Pillow's format parsers raise on damaged files (a TIFF without dimensions: TypeError).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    struct.error,
+    zlib.error,
+)
+_CUT_OFF_HINTS = ("truncated", "broken", "eof", "not enough data", "expecting to read")
 
 
-def _bomb(path: Path, width: int, height: int, max_pixels: int) -> ExtractionError:
-    return ExtractionError(
-        "decompression-bomb",
-        f"{path.name} declares {width}x{height} = {width * height:,} pixels, over the limit of "
-        f"{max_pixels:,}; refused before decoding",
-    )
-
-
-def _open(path: Path) -> Image.Image:
+@contextmanager
+def _decoding(where: str) -> Iterator[None]:
+    """Map whatever Pillow raises while parsing `where` to truncated-image or corrupt-image."""
     try:
-        # Pillow warns above its own limit and raises at twice it; our max_pixels check below is
-        # the one that decides, so its warning is noise here.
+        # Pillow warns about corrupt EXIF and about sizes over its own limit; the errors below
+        # and our own max_pixels check are what decides.
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:
+            warnings.simplefilter("ignore")
+            yield
+    except Image.DecompressionBombError as exc:  # Pillow's limit, hit before ours can apply
         raise ExtractionError(
-            "decompression-bomb", f"{path.name} refused before decoding, too many pixels: {exc}"
+            "decompression-bomb", f"{where} refused before decoding, too many pixels: {exc}"
         ) from exc
     except UnidentifiedImageError as exc:
-        raise ExtractionError("corrupt-image", f"{path.name}: not a readable image") from exc
-    except OSError as exc:
-        raise ExtractionError("corrupt-image", f"{path.name}: cannot be opened ({exc})") from exc
-
-
-def _decode(image: Image.Image, path: Path, index: int) -> None:
-    where = f"{path.name} page {index + 1}"
-    try:
-        image.load()
-    except OSError as exc:
-        # Pillow reports cut-off files as "image file is truncated" / "broken data stream".
-        text = str(exc).lower()
-        if "truncated" in text or "broken" in text:
+        raise ExtractionError("corrupt-image", f"{where}: not a readable image") from exc
+    except _DECODE_ERRORS as exc:
+        text = f"{type(exc).__name__} {exc}".lower()
+        if isinstance(exc, EOFError) or any(hint in text for hint in _CUT_OFF_HINTS):
             raise ExtractionError(
                 "truncated-image", f"{where}: the file ends before the image data does ({exc})"
             ) from exc
-        raise ExtractionError("corrupt-image", f"{where}: cannot be decoded ({exc})") from exc
-    except (SyntaxError, ValueError, EOFError) as exc:  # Pillow's parsers raise these too
         raise ExtractionError("corrupt-image", f"{where}: cannot be decoded ({exc})") from exc
 
 
@@ -65,28 +64,37 @@ def image_dpi(image: Image.Image) -> int | None:
     return value if 70 <= value <= 1200 else None
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    # Phone photos store their orientation in EXIF instead of rotating the pixels.
+    if image.format == "JPEG" and image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        return ImageOps.exif_transpose(image)
+    return image
+
+
 def iter_image_pages(path: Path, max_pixels: int) -> Iterator[Image.Image]:
     """Yield each page of an image file decoded; size is checked before any pixel is decoded."""
-    with _open(path) as image:
-        frames = getattr(image, "n_frames", 1)
+    with _decoding(path.name):
+        image = Image.open(path)
+    with image:
+        with _decoding(path.name):
+            frames = getattr(image, "n_frames", 1)  # walks a TIFF's page chain
         if frames > MAX_PAGES:
             raise ExtractionError(
                 "too-large", f"{path.name} has {frames} pages, over the limit of {MAX_PAGES}"
             )
         for index in range(frames):
-            try:
+            where = f"{path.name} page {index + 1}"
+            with _decoding(where):
                 image.seek(index)
-            except (EOFError, OSError) as exc:
-                raise ExtractionError(
-                    "truncated-image", f"{path.name}: page {index + 1} of {frames} is missing"
-                ) from exc
             width, height = image.size
             if width * height > max_pixels:
-                raise _bomb(path, width, height, max_pixels)
-            _decode(image, path, index)
-            # Phone photos store their orientation in EXIF instead of rotating the pixels.
-            page = image
-            if image.format == "JPEG" and image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
-                page = ImageOps.exif_transpose(image)
+                raise ExtractionError(
+                    "decompression-bomb",
+                    f"{where} declares {width}x{height} = {width * height:,} pixels, over the "
+                    f"limit of {max_pixels:,}; refused before decoding",
+                )
+            with _decoding(where):
+                image.load()
+                page = _upright(image)
             # Frames share one decoder: hand out a copy when the caller may keep it past seek().
             yield page.copy() if frames > 1 else page
