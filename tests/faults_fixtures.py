@@ -1,5 +1,6 @@
-"""Helpers for the fault tests: services of their own (so the shared dev node and Redis are never
-stopped), a .txt corpus cut from dev-text, and waiting that tolerates a service being down."""
+"""Helpers for the fault tests: services of their own on free ports (so the shared dev node and
+Redis are never stopped, and two test sessions never meet), a .txt corpus cut from dev-text,
+and waiting that tolerates a service being down."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +26,6 @@ from indexer.jobs import JobStore
 from tests.conftest import SHARED
 
 DEV_TEXT = SHARED / "corpus" / "dev-text"
-FAULT_REDIS_PORT = 6390
-FAULT_ES_HTTP_PORT = 9250
-FAULT_ES_TRANSPORT_PORT = 9350
 
 
 def txt_corpus(target: Path, count: int, offset: int = 0) -> Path:
@@ -75,11 +75,17 @@ def batch_id_of(ingest_stdout: str) -> str:
     raise AssertionError(f"no batch id in: {ingest_stdout!r}")
 
 
-class OwnRedis:
-    """A redis-server of the test's own on another port, without persistence (like the stack)."""
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    def __init__(self, workdir: Path, port: int = FAULT_REDIS_PORT) -> None:
-        self.port = port
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, without persistence (like the stack)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
         self.workdir = workdir
         self.process: subprocess.Popen | None = None
 
@@ -110,7 +116,10 @@ class OwnRedis:
 
 @dataclass(frozen=True)
 class FaultNode(es_dev.EsNode):
-    """A single Elasticsearch node on its own ports, never the shared one on 9200."""
+    """A single Elasticsearch node on free ports of its own, never the shared one on 9200."""
+
+    http: int = 0
+    transport: int = 0
 
     @property
     def name(self) -> str:
@@ -118,29 +127,28 @@ class FaultNode(es_dev.EsNode):
 
     @property
     def http_port(self) -> int:
-        return FAULT_ES_HTTP_PORT
+        return self.http
 
     @property
     def transport_port(self) -> int:
-        return FAULT_ES_TRANSPORT_PORT
+        return self.transport
 
 
 class OwnElasticsearch:
-    """Start, SIGKILL and restart a dedicated node (its data survives a restart)."""
+    """Start, SIGKILL and restart a dedicated node (its data survives a restart). Ports and
+    folder are this instance's own, so two test sessions on one machine never collide."""
 
     def __init__(self, heap: str = "512m") -> None:
-        stack_dir = default_stack_dir()
-        self.stack_dir = stack_dir
-        self.node = FaultNode(1, stack_dir / "es-faults")
+        self.stack_dir = default_stack_dir()
+        folder = self.stack_dir / f"es-faults-{uuid.uuid4().hex[:8]}"
+        self.node = FaultNode(1, folder, 1, free_port(), free_port())
         self.heap = heap
 
     @property
     def url(self) -> str:
         return self.node.url
 
-    def start(self, fresh: bool = False) -> None:
-        if fresh and self.node.home.exists():
-            shutil.rmtree(self.node.home)
+    def start(self) -> None:
         dist = es_dev.distribution(self.stack_dir, print)
         es_dev.start_node(self.node, [self.node], dist, self.heap, self.stack_dir / "snapshots")
         es_dev.wait_healthy(self.url, 1, timeout_s=180)
@@ -154,10 +162,11 @@ class OwnElasticsearch:
             wait_for(lambda: es_dev.read_pid(self.node.pid_file) is None, 30, 0.2,
                      "Elasticsearch process gone")
 
-    def stop(self) -> None:
+    def remove(self) -> None:
+        """Stop the node and delete its folder."""
         if (pid := self.pid()) is not None:
             es_dev.stop_pid(pid)
-        self.node.pid_file.unlink(missing_ok=True)
+        shutil.rmtree(self.node.cluster_dir, ignore_errors=True)
 
 
 def forget_queue(redis_url: str, queue: str) -> None:

@@ -4,6 +4,7 @@ again when the node comes back. The shared dev node on 9200 is never touched."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -33,13 +34,19 @@ HEAP = "512m"  # 2 cores, 3 JVMs: small heaps keep GC and start-up cheap
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[list[es_dev.EsNode]]:
-    env = {**os.environ, "SOHOA_ES_HEAP": HEAP}
-    up = subprocess.run([sys.executable, "-m", "app.cli", "stack", "up", "--nodes", str(NODES)],
-                        cwd=REPO, env=env, capture_output=True, text=True, timeout=420,
-                        check=False)
-    assert up.returncode == 0, up.stdout + up.stderr
-    yield es_dev.cluster_nodes(default_stack_dir(), NODES)
-    stop_cluster(default_stack_dir(), NODES, log=lambda _m: None)
+    # The 3-node cluster has fixed ports: two test sessions on one machine take turns.
+    default_stack_dir().mkdir(parents=True, exist_ok=True)
+    with (default_stack_dir() / "cluster-test.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        env = {**os.environ, "SOHOA_ES_HEAP": HEAP}
+        up = subprocess.run(
+            [sys.executable, "-m", "app.cli", "stack", "up", "--nodes", str(NODES)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=420, check=False)
+        try:
+            assert up.returncode == 0, up.stdout + up.stderr
+            yield es_dev.cluster_nodes(default_stack_dir(), NODES)
+        finally:
+            stop_cluster(default_stack_dir(), NODES, log=lambda _m: None)
 
 
 def sample_documents() -> list[dict[str, Any]]:

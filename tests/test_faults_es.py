@@ -1,4 +1,4 @@
-"""Elasticsearch faults, on a node of the tests' own (port 9250; the shared 9200 is untouched):
+"""Elasticsearch faults, on a node of the tests' own (a free port; the shared 9200 is untouched):
 (d) searching while it is down answers 503 and says so; (a) killed in the middle of a batch and
 restarted, the batch completes with every record indexed exactly once."""
 
@@ -37,9 +37,9 @@ BATCH = 150
 @pytest.fixture(scope="module")
 def fault_es() -> Iterator[OwnElasticsearch]:
     node = OwnElasticsearch()
-    node.start(fresh=True)
+    node.start()
     yield node
-    node.stop()
+    node.remove()
 
 
 def _settings(node: OwnElasticsearch, data_dir: Path) -> Settings:

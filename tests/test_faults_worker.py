@@ -1,4 +1,4 @@
-"""Broker and worker faults, on a redis-server of the tests' own (port 6390; the shared Redis is
+"""Broker and worker faults, on a redis-server of the tests' own (a free port; the shared Redis is
 untouched): (b) Redis killed mid-batch without persistence, the queue is lost and the sweeper
 re-queues; (c) a worker SIGKILLed while Tesseract runs, the message comes back after the
 visibility timeout and the record completes."""

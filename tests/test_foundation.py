@@ -29,9 +29,8 @@ def test_stack_up_is_idempotent(services: str) -> None:
     first = _sohoa("stack", "up")
     second = _sohoa("stack", "up")
     assert first.returncode == 0 and second.returncode == 0, second.stderr
-    status = _sohoa("stack", "status")
-    assert "elasticsearch/1" in status.stdout and "redis" in status.stdout
-    assert "stopped" not in status.stdout
+    status = {line.split()[0]: line for line in _sohoa("stack", "status").stdout.splitlines()}
+    assert "stopped" not in status["elasticsearch/1"] and "stopped" not in status["redis"]
     # Same processes both times: `up` never starts a second copy.
     def component_lines(out: str) -> list[str]:
         return sorted(line for line in out.splitlines() if "://" in line)

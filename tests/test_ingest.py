@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer.indices import drop_all, ensure_indices
 from indexer.settings import Settings
 
-from .conftest import BAD, SAMPLE, run_cli
+from .conftest import BAD, SAMPLE, WorkerProcess, run_cli
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -26,7 +29,7 @@ def test_every_sample_record_is_indexed(ingested_sample, es: Elasticsearch,
     assert "indexed    60" in ingested_sample.stdout
     index = session_settings.index_name("results")
     docs = {hit["_id"]: hit["_source"] for hit in es.search(
-        index=index, size=100, query={"match_all": {}},
+        index=index, size=100, query={"ids": {"values": _sample_ids()}},
         _source=["text", "page_count", "files", "pages"])["hits"]["hits"]}
     assert sorted(docs) == sorted(_sample_ids())
     for result_id, doc in docs.items():
@@ -36,8 +39,21 @@ def test_every_sample_record_is_indexed(ingested_sample, es: Elasticsearch,
         assert stored.is_file()
 
 
-def test_every_bad_row_gets_its_outcome(ingested_sample, session_settings: Settings,
-                                        es: Elasticsearch) -> None:
+@pytest.fixture(scope="module")
+def own_deployment(session_settings: Settings, es: Elasticsearch) -> Iterator[Settings]:
+    """A deployment of its own (prefix, queue, worker): these records must not change the
+    shared sample index that the search and coverage tests compare against their oracles."""
+    settings = replace(session_settings, index_prefix=f"{session_settings.index_prefix}-ingest",
+                       data_dir=session_settings.data_dir / "ingest")
+    ensure_indices(es, settings, log=lambda _m: None)
+    worker = WorkerProcess(settings)
+    yield settings
+    worker.stop()
+    drop_all(es, settings)
+
+
+def test_every_bad_row_gets_its_outcome(own_deployment: Settings, es: Elasticsearch) -> None:
+    session_settings = own_deployment
     result = run_cli(session_settings, "ingest", str(BAD / "manifest.jsonl"), "--wait")
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
@@ -69,8 +85,9 @@ def test_every_bad_row_gets_its_outcome(ingested_sample, session_settings: Setti
     assert not es.exists(index=session_settings.index_name("results"), id="BAD-bomb-png")
 
 
-def test_reingesting_a_result_replaces_it(ingested_sample, session_settings: Settings,
-                                          es: Elasticsearch, tmp_path: Path) -> None:
+def test_reingesting_a_result_replaces_it(own_deployment: Settings, es: Elasticsearch,
+                                          tmp_path: Path) -> None:
+    session_settings = own_deployment
     shutil.copy(BAD / "files" / "note.txt", tmp_path / "note.txt")
     record = json.loads((BAD / "manifest.jsonl").read_text().splitlines()[13])
     assert record["result_id"] == "OK-text-file"
@@ -87,8 +104,9 @@ def test_reingesting_a_result_replaces_it(ingested_sample, session_settings: Set
     assert hits["hits"][0]["_source"]["holder_name"] == "Người Thứ Hai"
 
 
-def test_a_stale_write_never_overwrites_a_newer_one(session_settings: Settings,
+def test_a_stale_write_never_overwrites_a_newer_one(own_deployment: Settings,
                                                     es: Elasticsearch) -> None:
+    session_settings = own_deployment
     from indexer.pipeline import write_document
 
     index = session_settings.index_name("results")

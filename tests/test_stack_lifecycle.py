@@ -17,13 +17,20 @@ def _sohoa(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+def _states() -> dict[str, str]:
+    """Component → state, for the single-node cluster and Redis."""
+    rows = [line.split(None, 1) for line in _sohoa("stack", "status").stdout.splitlines()]
+    return {name: rest for name, rest in rows if name in ("elasticsearch/1", "redis")}
+
+
 def test_down_then_up_again(services: str) -> None:
-    before = _sohoa("stack", "status").stdout
-    if "not started by sohoa" in before:
+    if any("not started by sohoa" in state for state in _states().values()):
         pytest.skip("the services here were not started by `sohoa stack up`")
     assert _sohoa("stack", "down").returncode == 0
-    assert "stopped" in _sohoa("stack", "status").stdout
+    assert all(state.startswith("stopped") for state in _states().values())
     assert _sohoa("stack", "down").returncode == 0  # idempotent
     up = _sohoa("stack", "up")
     assert up.returncode == 0, up.stderr
-    assert "stopped" not in _sohoa("stack", "status").stdout
+    states = _states()
+    assert set(states) == {"elasticsearch/1", "redis"}
+    assert all(state.startswith("running") for state in states.values())

@@ -96,13 +96,18 @@ def down(stack_dir: Path, log: Log = print) -> None:
 
 
 def status(stack_dir: Path, node_count: int | None = None) -> list[ComponentStatus]:
+    """Every component of the given cluster size; without one, the single-node cluster and any
+    other cluster that has a node running."""
     sizes = [node_count] if node_count else sorted(
-        int(p.name[3:-4]) for p in stack_dir.glob("es-*node") if p.name[3:-4].isdigit()
-    ) or [1]
+        {1} | {int(p.name[3:-4]) for p in stack_dir.glob("es-*node")
+               if p.name[3:-4].isdigit() and any(
+                   es.read_pid(f) is not None for f in p.glob("*/es.pid"))}
+    )
     rows: list[ComponentStatus] = []
     for size in sizes:
         for node in es.cluster_nodes(stack_dir, size):
-            rows.append(_component(f"elasticsearch/{node.number}", node.url, node.pid_file,
+            name = f"elasticsearch/{node.number}" if size == 1 else f"es-{size}node/{node.number}"
+            rows.append(_component(name, node.url, node.pid_file,
                                    es.cluster_health(node.url) is not None))
     redis_url = f"redis://127.0.0.1:{rd.REDIS_PORT}/0"
     rows.append(_component("redis", redis_url, rd.pid_file(stack_dir), rd.is_up(redis_url)))
