@@ -9,7 +9,9 @@ is cached because OCR text of every page passes through it and the vocabulary is
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 # The five tone marks (combining, after NFD). Vowel-quality marks (circumflex, breve, horn) are
@@ -117,9 +119,24 @@ def syllables(text: str) -> list[str]:
     return _TOKEN_RE.findall(normalize(text))
 
 
-def _segmenter():  # underthesea loads its CRF model on first import: keep it off import time
+_SEGMENTER_LOCK = threading.Lock()
+_segmenter_ready = False
+
+
+def _segmenter() -> Callable[[str], list[str]]:
+    """underthesea's word_tokenize, its CRF model loaded once.
+
+    The model loads on the first call (kept off import time), and that first load is not safe
+    when several threads of a web worker call at once: warm it under a lock.
+    """
+    global _segmenter_ready
     from underthesea import word_tokenize
 
+    if not _segmenter_ready:
+        with _SEGMENTER_LOCK:
+            if not _segmenter_ready:
+                word_tokenize("khởi động")
+                _segmenter_ready = True
     return word_tokenize
 
 
