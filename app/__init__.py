@@ -23,34 +23,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.config.update(config)
+    _init_resources(app)
+    _register_blueprints(app)
+    return app
 
-    from app import extensions
+
+def _init_resources(app: Flask) -> None:
+    # Imported here, not at module top: the blueprints import `app.extensions` themselves.
+    from app import extensions, security
+    from app.auth.web import init_app as init_auth
 
     extensions.init_app(app)
+    security.init_app(app)  # headers, size limits, masked logs
+    init_auth(app)  # staff sessions and CSRF
 
+
+def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
+    from app.audit.views import init_app as init_audit
+    from app.citizen import init_app as init_citizen
     from app.coverage import api as _coverage_api  # noqa: F401  (adds /coverage, /quality to api)
+    from app.coverage.views import bp as coverage_bp
     from app.health import bp as health_bp
+    from app.web import bp as web_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-
-    # Accounts, citizens, audit and hardening (issue 5).
-    from app import security
-    from app.audit.views import init_app as init_audit
-    from app.auth.web import init_app as init_auth
-    from app.citizen import init_app as init_citizen
-
-    security.init_app(app)
-    init_auth(app)
     init_citizen(app)
     init_audit(app)
-
-    from app.web import bp as web_bp
-
     app.register_blueprint(web_bp)
-
-    from app.coverage.views import bp as coverage_bp
-
     app.register_blueprint(coverage_bp)
-    return app

@@ -13,9 +13,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +20,12 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from app import create_app
 from indexer.settings import Settings
 from indexer.text.vietnamese import fold_diacritics
 
+from .browser import served  # noqa: F401  (re-exported for the search tests)
 from .conftest import REPO, SAMPLE, TODAY, run_cli, settings_env
 
 MARKUP_TEXT = 'Biên bản zqxmarkup <b>in đậm</b> & "trích" <script>x</script> a<b'
@@ -144,14 +141,3 @@ def web_login(client: FlaskClient, username: str, password: str) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """The app over real HTTP on 127.0.0.1 (a free port), in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)

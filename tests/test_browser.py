@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 from indexer.settings import Settings
 from indexer.text.vietnamese import fold_diacritics
 
+from .browser import TIMEOUT_MS, launch
 from .conftest import SAMPLE
 from .search_fixtures import (
     EXPECTED_LABEL,
@@ -27,10 +28,6 @@ from .search_fixtures import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +47,7 @@ def test_officer_finds_opens_previews_and_downloads(
     query = fold_diacritics(record["holder_name"]).lower()
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(accept_downloads=True, locale="vi-VN",
                                       viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)

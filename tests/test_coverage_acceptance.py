@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, helpers
 
 from app import create_app
 from app.auth.accounts import AccountStore
+from indexer.indices import drop_all, ensure_indices
 from indexer.settings import Settings
 
 from .conftest import SAMPLE, TODAY, run_cli
@@ -25,9 +28,26 @@ ROW_KEYS = ("agency_code", "agency_name", "agency_level", "parent_code", "invent
 
 
 @pytest.fixture(scope="module")
-def manager_api(session_settings: Settings, es: Elasticsearch,
-                ingested_sample: subprocess.CompletedProcess):
+def sample_only(session_settings: Settings, es: Elasticsearch,
+                ingested_sample: subprocess.CompletedProcess) -> Iterator[Settings]:
+    """A deployment holding exactly the ingested sample records, copied as the pipeline indexed
+    them: other test modules add records of their own to the session index."""
     assert ingested_sample.returncode == 0, ingested_sample.stdout + ingested_sample.stderr
+    settings = replace(session_settings, index_prefix=f"{session_settings.index_prefix}-cov")
+    ensure_indices(es, settings, log=lambda _m: None)
+    ids = [record["result_id"] for record in read_manifest(SAMPLE / "manifest.jsonl")]
+    hits = helpers.scan(es, index=session_settings.index_name("results"),
+                        query={"query": {"ids": {"values": ids}}})
+    copied, _ = helpers.bulk(es, ({"_index": settings.index_name("results"), "_id": h["_id"],
+                                   "_source": h["_source"]} for h in hits), refresh=True)
+    assert copied == len(ids)
+    yield settings
+    drop_all(es, settings)
+
+
+@pytest.fixture(scope="module")
+def manager_api(sample_only: Settings, es: Elasticsearch):
+    session_settings = sample_only
     loaded = run_cli(session_settings, "agencies", "load", str(SAMPLE / "agencies.csv"))
     assert loaded.returncode == 0, loaded.stderr
     token = AccountStore(es, session_settings).add(f"cov-{uuid.uuid4().hex[:8]}", "manager")

@@ -4,39 +4,30 @@ test's tmp dir."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from .browser import TIMEOUT_MS, launch, served
 from .coverage_fixtures import PASSWORD, CoverageEnv, coverage_env  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
-def served(coverage_env: CoverageEnv) -> Iterator[str]:  # noqa: F811
-    server = make_server("127.0.0.1", 0, coverage_env.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+def base_url(coverage_env: CoverageEnv) -> Iterator[str]:  # noqa: F811
+    with served(coverage_env.app) as url:
+        yield url
 
 
-def test_manager_sees_the_dashboard_with_its_chart(served: str, tmp_path: Path) -> None:
+def test_manager_sees_the_dashboard_with_its_chart(base_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
@@ -46,7 +37,7 @@ def test_manager_sees_the_dashboard_with_its_chart(served: str, tmp_path: Path) 
                 if m.type == "error" and "favicon" not in m.location.get("url", "") else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
 
-        page.goto(f"{served}/bao-cao/so-hoa?as_of=2024-12-31")
+        page.goto(f"{base_url}/bao-cao/so-hoa?as_of=2024-12-31")
         assert "/dang-nhap" in page.url
         page.fill("#username", "quanly")
         page.fill("#password", PASSWORD)
@@ -84,7 +75,7 @@ def test_manager_sees_the_dashboard_with_its_chart(served: str, tmp_path: Path) 
         assert "UBND quận Tây Hồ" in page.locator("#bieu-do h2").inner_text()
         assert len(page.locator("#coverage-chart path.cov-line").get_attribute("d") or "") > 20
 
-        page.goto(f"{served}/bao-cao/so-hoa/in?as_of=2024-12-31")
+        page.goto(f"{base_url}/bao-cao/so-hoa/in?as_of=2024-12-31")
         page.emulate_media(media="print")
         assert page.locator("#coverage-chart").is_visible()
         assert not page.locator("header.topbar").is_visible()      # print CSS hides the bar

@@ -45,6 +45,7 @@ def own_deployment(session_settings: Settings, es: Elasticsearch) -> Iterator[Se
     shared sample index that the search and coverage tests compare against their oracles."""
     settings = replace(session_settings, index_prefix=f"{session_settings.index_prefix}-ingest",
                        data_dir=session_settings.data_dir / "ingest")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_indices(es, settings, log=lambda _m: None)
     worker = WorkerProcess(settings)
     yield settings

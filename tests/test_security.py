@@ -3,18 +3,17 @@ carrying script payloads rendered escaped on every page that shows records."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app import extensions
 from indexer.settings import Settings
 
+from .browser import launch, served
 from .conftest import WorkerProcess
 from .security_fixtures import (
     XSS_ATTR,
@@ -152,12 +151,8 @@ def test_record_json_carries_payload_as_data_only(app: Flask, staff: Staff) -> N
 
 @pytest.fixture()
 def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.mark.browser
@@ -168,9 +163,7 @@ def test_no_script_runs_in_a_real_browser(live_server: str, staff: Staff, app: F
         clear_citizen_limits(app, extensions.redis_client())
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 375, "height": 740})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"{live_server}/cong-dan")
