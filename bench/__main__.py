@@ -36,8 +36,12 @@ OUTPUT = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("parts", nargs="*", choices=PARTS, help="default: all parts")
+    # No `choices=` here: argparse rejects an empty list against choices with nargs="*".
+    parser.add_argument("parts", nargs="*", help=f"any of {', '.join(PARTS)} (default: all)")
     args = parser.parse_args()
+    unknown = [p for p in args.parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     for part in args.parts or PARTS:
         print(f"== bench {part}", flush=True)
         figures, body = RUNNERS[part]()

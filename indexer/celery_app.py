@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 
 from indexer.settings import Settings
@@ -12,7 +10,7 @@ from indexer.settings import Settings
 def make_celery(settings: Settings) -> Celery:
     celery = Celery("sohoa", broker=settings.redis_url, backend=settings.redis_url,
                     include=["indexer.tasks"])
-    visibility_timeout = int(os.environ.get("SOHOA_VISIBILITY_TIMEOUT", "3600"))
+    visibility_timeout = settings.visibility_timeout_s
     celery.conf.update(
         task_default_queue=settings.celery_queue,
         # Acknowledge only after the work is done; a worker lost mid-task means redelivery.

@@ -46,12 +46,20 @@ class Settings:
     es_ca_certs: str | None = None
     secret_key: str | None = None
     ocr_timeout_s: int = 300
+    visibility_timeout_s: int = 3600  # Redis hands a killed worker's task to another after this
+    stuck_after_s: int = 900  # a job queued/running this long with no broker message is stuck
+    sweep_interval_s: int | None = None  # default: a third of stuck_after_s, at most 60 s
     max_file_bytes: int = 100 * 1024 * 1024
     mappings_dir: Path = PROJECT_ROOT / "mappings"
 
     def effective_today(self) -> dt.date:
         """The date 'valid' and coverage are computed against when none is given."""
         return self.today or dt.date.today()
+
+    @property
+    def sweep_every_s(self) -> int:
+        # Short stuck timeouts (tests, small sites) deserve a sweep at least that often.
+        return self.sweep_interval_s or max(1, min(60, self.stuck_after_s // 3))
 
     def index_name(self, alias: str) -> str:
         """Public name (alias) of one of sohoa's indices, e.g. `sohoa-results`."""
@@ -114,6 +122,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["roadmap"] = parse_roadmap(v)
     if v := env.get("SOHOA_OCR_TIMEOUT"):
         values["ocr_timeout_s"] = _parse_positive_int("SOHOA_OCR_TIMEOUT", v)
+    for key, var in (("visibility_timeout_s", "SOHOA_VISIBILITY_TIMEOUT"),
+                     ("stuck_after_s", "SOHOA_STUCK_AFTER"),
+                     ("sweep_interval_s", "SOHOA_SWEEP_INTERVAL")):
+        if v := env.get(var):
+            values[key] = _parse_positive_int(var, v)
     if v := env.get("SOHOA_MAPPINGS_DIR"):
         if not Path(v).is_dir():
             raise SettingsError(f"SOHOA_MAPPINGS_DIR={v!r}: no such folder")

@@ -17,7 +17,6 @@ import datetime as dt
 import itertools
 import json
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -31,7 +30,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from indexer.intake import TASK_NAME, requeue_job
 from indexer.jobs import JobStore
-from indexer.settings import Settings, SettingsError
+from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +47,8 @@ class SweeperConfig:
     interval_s: int = 60       # how often a worker sweeps
 
 
-def load_sweeper_config(environ: Mapping[str, str] | None = None) -> SweeperConfig:
-    env = os.environ if environ is None else environ
-    values: dict[str, int] = {}
-    variables = (("stuck_after_s", "SOHOA_STUCK_AFTER"), ("interval_s", "SOHOA_SWEEP_INTERVAL"))
-    for key, var in variables:
-        if raw := env.get(var):
-            if not raw.isdigit() or int(raw) <= 0:
-                raise SettingsError(f"{var}={raw!r}: expected a positive number of seconds")
-            values[key] = int(raw)
-    config = SweeperConfig(**values)
-    if "interval_s" not in values:
-        # Short stuck timeouts (tests, small sites) deserve a sweep at least that often.
-        config = SweeperConfig(config.stuck_after_s, max(1, min(60, config.stuck_after_s // 3)))
-    return config
+def sweeper_config(settings: Settings) -> SweeperConfig:
+    return SweeperConfig(settings.stuck_after_s, settings.sweep_every_s)
 
 
 def job_id_of(message: Mapping[str, Any]) -> str | None:
@@ -208,7 +195,7 @@ def _start(sender: Any = None, **_kwargs: Any) -> None:
     settings = getattr(getattr(getattr(sender, "app", None), "conf", None), "sohoa_settings", None)
     if settings is None or _running:
         return
-    thread = SweeperThread(settings, load_sweeper_config())
+    thread = SweeperThread(settings, sweeper_config(settings))
     _running.append(thread)
     thread.start()
     log.info("sweeper: every %ss, stuck after %ss", thread.config.interval_s,

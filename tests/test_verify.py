@@ -26,8 +26,8 @@ from indexer.sweeper import (
     broker_job_ids,
     is_stuck,
     job_id_of,
-    load_sweeper_config,
     sweep,
+    sweeper_config,
 )
 from indexer.verify import Expected, differences
 from tests.conftest import TODAY, run_cli
@@ -61,12 +61,12 @@ def test_stuck_means_old_and_without_a_broker_message() -> None:
 
 
 def test_sweeper_config_from_the_environment() -> None:
-    assert load_sweeper_config({}) == SweeperConfig(900, 60)
-    assert load_sweeper_config({"SOHOA_STUCK_AFTER": "9"}) == SweeperConfig(9, 3)
-    assert load_sweeper_config({"SOHOA_STUCK_AFTER": "9", "SOHOA_SWEEP_INTERVAL": "1"}) == \
-        SweeperConfig(9, 1)
+    config = lambda env: sweeper_config(load_settings(env))  # noqa: E731
+    assert config({}) == SweeperConfig(900, 60)
+    assert config({"SOHOA_STUCK_AFTER": "9"}) == SweeperConfig(9, 3)
+    assert config({"SOHOA_STUCK_AFTER": "9", "SOHOA_SWEEP_INTERVAL": "1"}) == SweeperConfig(9, 1)
     with pytest.raises(SettingsError, match="SOHOA_STUCK_AFTER"):
-        load_sweeper_config({"SOHOA_STUCK_AFTER": "soon"})
+        config({"SOHOA_STUCK_AFTER": "soon"})
 
 
 def test_differences_name_personal_fields_without_their_values() -> None:

@@ -11,16 +11,13 @@ import redis
 from app.cli.context import cli_client, cli_settings
 from indexer.backup import BackupError, backup, list_catalogs, restore
 from indexer.celery_app import make_celery
-from indexer.settings import Settings, SettingsError
-from indexer.sweeper import SweeperConfig, broker_job_ids, load_sweeper_config, sweep
+from indexer.settings import Settings
+from indexer.sweeper import SweeperConfig, broker_job_ids, sweep, sweeper_config
 from indexer.verify import KINDS, Report, reconcile
 
 
 def _sweeper_config(stuck_after: int | None) -> SweeperConfig:
-    try:
-        config = load_sweeper_config()
-    except SettingsError as exc:
-        raise click.ClickException(f"bad configuration: {exc}") from exc
+    config = sweeper_config(cli_settings())
     if stuck_after is not None:
         config = SweeperConfig(stuck_after, config.interval_s)
     return config
