@@ -152,7 +152,7 @@ def run() -> tuple[dict[str, Any], str]:
         ours = {n: pipeline(manifest, n, root / "data") for n in (1, 2)}
     seg = underthesea_throughput()
     figures = {
-        "pages": len(pages),
+        "pages": pages,
         "bare_pages_per_s": bare,
         "pipeline_pages_per_s": {n: v[0] for n, v in ours.items()},
         "pipeline_pages": {n: v[1] for n, v in ours.items()},
