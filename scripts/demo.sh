@@ -43,11 +43,18 @@ fi
 # The sample manifest indexes fully; any failure is printed with its reason above the summary.
 "${sohoa[@]}" ingest "$sample/manifest.jsonl" --wait
 
+# Two demo accounts with a random web password each (kept, readable only by you, in $run).
 for account in "canbo officer" "quanly manager"; do
   set -- $account
-  if token=$("${sohoa[@]}" users add "$1" --role "$2" 2>/dev/null); then
-    echo "$token" >"$run/token-$1"
-    chmod 600 "$run/token-$1"
+  if [ ! -f "$run/password-$1" ]; then
+    python3 -c 'import secrets; print(secrets.token_urlsafe(12))' >"$run/password-$1"
+    chmod 600 "$run/password-$1"
+    if token=$("${sohoa[@]}" users add "$1" --role "$2" --password-stdin <"$run/password-$1" 2>/dev/null); then
+      echo "$token" >"$run/token-$1"
+      chmod 600 "$run/token-$1"
+    else
+      "${sohoa[@]}" users set-password "$1" --password-stdin <"$run/password-$1" >/dev/null
+    fi
   fi
 done
 
@@ -64,5 +71,7 @@ fi
 
 echo
 echo "sohoa is running: http://127.0.0.1:$port/"
-echo "  API tokens: $run/token-canbo (officer), $run/token-quanly (manager)"
+echo "  sign in as canbo (officer, password in $run/password-canbo)"
+echo "          or quanly (manager, password in $run/password-quanly)"
+echo "  API tokens: $run/token-canbo, $run/token-quanly"
 echo "  stop: make demo-stop && python3 -m app.cli stack down"
