@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 import click
 
@@ -36,6 +38,15 @@ def worker(concurrency: int | None, loglevel: str) -> None:
     celery.worker_main(argv)
 
 
+def _local_secret_key(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -44,7 +55,11 @@ def worker(concurrency: int | None, loglevel: str) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server with reload.")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Run the web app and the JSON API."""
-    cli_settings()  # fail fast on bad configuration before forking anything
+    settings = cli_settings()  # fail fast on bad configuration before forking anything
+    if not settings.secret_key:
+        # Every gunicorn worker must sign sessions and citizen tokens with the same key, and a
+        # restart should not sign everyone out: keep one, private, beside the data.
+        os.environ["SOHOA_SECRET_KEY"] = _local_secret_key(settings.data_dir / "secret-key")
     if dev:
         from app import create_app
 
