@@ -112,8 +112,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "starting with a letter or digit (Elasticsearch index naming rules)"
             )
         values["index_prefix"] = v
-    if v := env.get("SOHOA_DATA_DIR"):
-        values["data_dir"] = Path(v)
+    # Absolute, so every consumer (Flask's send_file resolves relative paths against the app
+    # package, not the working directory) sees the same folder.
+    values["data_dir"] = Path(env.get("SOHOA_DATA_DIR") or "./var").resolve()
     if v := env.get("SOHOA_TODAY"):
         values["today"] = _parse_date("SOHOA_TODAY", v)
     if v := env.get("SOHOA_COVERAGE_CUTOFF"):

@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.es_url == "http://127.0.0.1:9200"
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.index_prefix == "sohoa"
-    assert str(settings.data_dir) == "var"
+    assert settings.data_dir == Path("var").resolve()  # absolute: send_file needs no guessing
     assert settings.today is None
     assert settings.index_name("results") == "sohoa-results"
 
