@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,7 +23,7 @@ from app import create_app
 from app.auth.accounts import AccountStore
 from indexer.settings import Settings
 
-from .conftest import run_cli
+from .conftest import WorkerProcess, run_cli
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
@@ -136,3 +137,13 @@ def clear_citizen_limits(app: Flask, redis_client: Any) -> None:
     keys = list(redis_client.scan_iter(f"{prefix}:ratelimit:*"))
     if keys:
         redis_client.delete(*keys)
+
+
+# Named `app`: the test modules that import it take it as their app.
+@pytest.fixture(scope="module", name="app")
+def app_with_small_records(session_settings: Settings, es: Elasticsearch, worker: WorkerProcess,
+                           tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app over a session index that holds the small markup-laden records."""
+    result = ingest_small_records(session_settings, es, tmp_path_factory.mktemp("small"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return make_app(session_settings)

@@ -15,31 +15,22 @@ from flask import Flask
 from app import extensions
 from indexer.settings import Settings
 
-from .conftest import REPO, WorkerProcess, run_cli
+from .conftest import REPO, run_cli
 from .security_fixtures import (
     OTHER,
     XSS_HOLDER,
     XSS_RECORDS,
     Staff,
+    app_with_small_records,  # noqa: F401  (the module's `app` fixture)
     bearer,
     citizen_login,
     clear_citizen_limits,
     create_staff,
-    ingest_small_records,
-    make_app,
     web_login,
 )
 
 pytestmark = pytest.mark.services
 MINE, NOT_MINE = XSS_RECORDS[0]["result_id"], XSS_RECORDS[1]["result_id"]
-
-
-@pytest.fixture(scope="module")
-def app(session_settings: Settings, es: Elasticsearch, worker: WorkerProcess,
-        tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    result = ingest_small_records(session_settings, es, tmp_path_factory.mktemp("small"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return make_app(session_settings)
 
 
 @pytest.fixture(scope="module")

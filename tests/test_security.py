@@ -14,18 +14,16 @@ from app import extensions
 from indexer.settings import Settings
 
 from .browser import launch, served
-from .conftest import WorkerProcess
 from .security_fixtures import (
     XSS_ATTR,
     XSS_HOLDER,
     XSS_RECORDS,
     XSS_SCRIPT,
     Staff,
+    app_with_small_records,  # noqa: F401  (the module's `app` fixture)
     bearer,
     clear_citizen_limits,
     create_staff,
-    ingest_small_records,
-    make_app,
     set_csrf,
     web_login,
 )
@@ -34,14 +32,6 @@ pytestmark = pytest.mark.services
 XSS_ID = XSS_RECORDS[0]["result_id"]
 RAW = (XSS_SCRIPT, "<img src=x onerror=alert(1)>", XSS_ATTR)
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture(scope="module")
-def app(session_settings: Settings, es: Elasticsearch, worker: WorkerProcess,
-        tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    result = ingest_small_records(session_settings, es, tmp_path_factory.mktemp("small"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return make_app(session_settings)
 
 
 @pytest.fixture(scope="module")
