@@ -6,6 +6,7 @@ factory imports this module before it registers that blueprint.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,6 +30,7 @@ from app.coverage.params import (
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
 from app.coverage.series import UnknownScope, coverage_series, default_start
+from indexer.settings import Settings
 
 T = TypeVar("T")
 
@@ -41,13 +43,18 @@ def _param(parse: Callable[[], T]) -> T:
         raise ApiProblem(400, str(exc)) from exc
 
 
+def _as_of_and_level(settings: Settings) -> tuple[dt.date, str | None]:
+    """`as_of` (default: today) and `agency_level` from the query string, or a 400."""
+    as_of = _param(lambda: parse_day(request.args.get("as_of"), "as_of",
+                                     settings.effective_today()))
+    return as_of, _param(lambda: parse_level(request.args.get("agency_level")))
+
+
 @bp.get("/coverage")
 @require_role("manager")
 def coverage() -> ResponseReturnValue:
     settings = extensions.settings()
-    as_of = _param(lambda: parse_day(request.args.get("as_of"), "as_of",
-                                     settings.effective_today()))
-    level = _param(lambda: parse_level(request.args.get("agency_level")))
+    as_of, level = _as_of_and_level(settings)
     audit("coverage.view", as_of=as_of.isoformat(), agency_level=level)
     return coverage_report(extensions.es(), settings, as_of, level)
 
@@ -79,9 +86,7 @@ def coverage_over_time() -> ResponseReturnValue:
 def coverage_export() -> ResponseReturnValue:
     """The table as CSV (default) or XLSX: `format=csv|xlsx`."""
     settings = extensions.settings()
-    as_of = _param(lambda: parse_day(request.args.get("as_of"), "as_of",
-                                     settings.effective_today()))
-    level = _param(lambda: parse_level(request.args.get("agency_level")))
+    as_of, level = _as_of_and_level(settings)
     kind = request.args.get("format", "csv")
     if kind not in ("csv", "xlsx"):
         raise ApiProblem(400, f"format must be csv or xlsx, got {kind!r}")
