@@ -70,19 +70,26 @@ def _metadata_codes(record: Mapping[str, Any]) -> list[str]:
     return terms
 
 
-def _key(value: str) -> str:
+def name_key(value: str) -> str:
+    """A name as its role keys spell it: normalised lower-case syllables, one space apart."""
     return " ".join(syllables(value))
+
+
+def agency_name_tails(agency_name: str) -> list[str]:
+    """The agency's name and each tail of it from two syllables (`quận cầu giấy`, `cầu giấy`):
+    officers name an agency by its place, without the `UBND phường` in front."""
+    agency = syllables(agency_name)
+    return [" ".join(agency[i:]) for i in range(max(0, len(agency) - 1))]
 
 
 def _entity_keys(record: Mapping[str, Any], texts: list[str]) -> list[str]:
     """Whole names a query may contain verbatim, tagged by role: the holder (`n:`), other
     parties (`p:`), the document type (`t:`), the agency and each tail of its name from two
     syllables (`a:quận cầu giấy`, `a:cầu giấy`), and proper names in `texts` (`e:`)."""
-    keys = [f"n:{_key(_str(record.get('holder_name')))}"]
-    keys += [f"p:{_key(_str(p.get('name')))}" for p in _parties(record)]
-    keys.append(f"t:{_key(_str(record.get('document_type')))}")
-    agency = syllables(_str(record.get("agency_name")))
-    keys += [f"a:{' '.join(agency[i:])}" for i in range(max(0, len(agency) - 1))]
+    keys = [f"n:{name_key(_str(record.get('holder_name')))}"]
+    keys += [f"p:{name_key(_str(p.get('name')))}" for p in _parties(record)]
+    keys.append(f"t:{name_key(_str(record.get('document_type')))}")
+    keys += [f"a:{tail}" for tail in agency_name_tails(_str(record.get("agency_name")))]
     keys += [f"e:{run}" for value in texts for run in capitalized_runs(value)]
     return _unique(k for k in keys if not k.endswith(":"))
 

@@ -1,23 +1,25 @@
 """Run a result search on Elasticsearch and answer in the CONTRACT's shape.
 
-The request body comes from es_query (ranking, filters, facets, highlight settings); this module
-executes it, maps hits (validity on the effective today, replacement link, safe highlights),
-turns aggregations into facets with counts, and adds paging figures.
+The request bodies come from es_query (a ranked page; counts and facets); this module sends both
+in one `_msearch`, maps hits (validity on the effective today, replacement link, safe
+highlights), turns aggregations into facets with counts, and adds paging figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
-from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
 
 from app.search import highlights
-from app.search.es_query import build_search_body
+from app.search.es_query import build_facets_body, build_search_body
 from app.search.params import SearchRequest
-from app.search.query import parse_query
+from app.search.query import ParsedQuery, parse_query
+from app.search.vocabulary import VocabularyCache
 from indexer.search_fields import search_text_values
 from indexer.settings import Settings
 from indexer.validity import LABELS, validity_state
@@ -32,8 +34,15 @@ EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from"
                 "replaced_by", "page_count")
 
 
+VOCABULARIES = VocabularyCache()
+
+
 class SearchUnavailable(Exception):
     """Elasticsearch cannot answer (down, overloaded, or the index is missing)."""
+
+
+class SearchFailed(Exception):
+    """Elasticsearch refused a search for another reason (a bug on our side, never the input)."""
 
 
 def _add_aggs(body: dict[str, Any], with_options: bool) -> None:
@@ -104,24 +113,55 @@ def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
     return item
 
 
-def _execute(client: Elasticsearch, index: str, body: dict[str, Any]) -> dict[str, Any]:
+def _unavailable(index: str, status: int) -> SearchUnavailable | None:
+    if status == 404:
+        return SearchUnavailable(f"index {index} does not exist; run `sohoa init`")
+    if status in (429, 502, 503, 504):
+        return SearchUnavailable(f"Elasticsearch answered {status}")
+    return None
+
+
+def _guarded(index: str, call: Callable[[], Any]) -> Any:
+    """Run one Elasticsearch call, turning "cannot answer now" into SearchUnavailable."""
     try:
-        return client.options(request_timeout=SEARCH_TIMEOUT_S).search(index=index, body=body).body
+        return call()
     except (EsConnectionError, ConnectionTimeout) as exc:
         raise SearchUnavailable("Elasticsearch is unreachable") from exc
-    except NotFoundError as exc:
-        raise SearchUnavailable(f"index {index} does not exist; run `sohoa init`") from exc
     except ApiError as exc:
-        if exc.meta.status in (429, 502, 503, 504):
-            raise SearchUnavailable(f"Elasticsearch answered {exc.meta.status}") from exc
+        unavailable = _unavailable(index, exc.meta.status)
+        if unavailable:
+            raise unavailable from exc
         raise
+
+
+def execute(client: Elasticsearch, index: str,
+            bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send the bodies as one `_msearch` (Elasticsearch runs them side by side); responses in
+    the same order, or SearchUnavailable / SearchFailed for the first that failed."""
+    searches: list[dict[str, Any]] = []
+    for body in bodies:
+        searches += [{"index": index}, body]
+    timed = client.options(request_timeout=SEARCH_TIMEOUT_S)
+    responses = _guarded(index, lambda: timed.msearch(searches=searches).body["responses"])
+    for response in responses:
+        if "error" in response:
+            status = int(response.get("status", 500))
+            raise _unavailable(index, status) or SearchFailed(
+                f"search refused ({status}): {response['error'].get('type')}")
+    return responses
+
+
+def parse(client: Elasticsearch, index: str, q: str) -> ParsedQuery:
+    """The query, with the phrases this index knows recognised."""
+    return parse_query(q, _guarded(index, lambda: VOCABULARIES.get(client, index)))
 
 
 def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
            with_options: bool = False) -> dict[str, Any]:
     """Search results; `with_options` adds every filter value in the index (for the form)."""
     today = settings.effective_today()
-    parsed = parse_query(request.q)
+    index = settings.index_name("results")
+    parsed = parse(client, index, request.q)
     body = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
                              page=request.page, size=request.size)
     if "highlight" in body:
@@ -129,10 +169,11 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
         # The full text is needed to put the accents back on fragments of folded fields.
         excludes = body.get("_source", {}).get("excludes", [])
         body["_source"] = {"excludes": [f for f in excludes if f != "text"]}
-    _add_aggs(body, with_options)
-    response = _execute(client, settings.index_name("results"), body)
-    total = response["hits"]["total"]["value"]
-    aggs = response.get("aggregations", {})
+    counts = build_facets_body(parsed, filters=request.filters, today=today)
+    _add_aggs(counts, with_options)
+    ranked, counted = execute(client, index, [body, counts])
+    total = counted["hits"]["total"]["value"]
+    aggs = counted.get("aggregations", {})
     answer: dict[str, Any] = {
         "total": total,
         "page": request.page,
@@ -140,7 +181,7 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
         "pages": math.ceil(total / request.size) if total else 0,
         "sort": request.sort,
         "today": today.isoformat(),
-        "hits": [map_hit(hit, today) for hit in response["hits"]["hits"]],
+        "hits": [map_hit(hit, today) for hit in ranked["hits"]["hits"]],
         "facets": facets_from(aggs),
     }
     if with_options and "everything" in aggs:

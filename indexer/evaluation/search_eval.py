@@ -188,14 +188,17 @@ def baseline_search(es: Elasticsearch, index: str, query: str) -> list[str]:
 
 
 def ours_search_fn(today: dt.date) -> SearchFn:
-    """Our search as a SearchFn: parse_query + build_search_body, no filters."""
-    from app.search.es_query import SearchFilters, build_search_body
-    from app.search.query import parse_query
+    """Our search as a SearchFn: the service's parse (with the index's vocabulary), ranked page
+    and counts request, no filters."""
+    from app.search.es_query import SearchFilters, build_facets_body, build_search_body
+    from app.search.service import execute, parse
 
     def search(es: Elasticsearch, index: str, query: str) -> list[str]:
-        body = build_search_body(parse_query(query), filters=SearchFilters(), today=today, size=K)
+        parsed = parse(es, index, query)
+        body = build_search_body(parsed, filters=SearchFilters(), today=today, size=K)
         body["_source"] = False  # facets and highlights stay: latency is the real request's
-        hits = es.search(index=index, **body)["hits"]["hits"]
-        return [h["_id"] for h in hits]
+        counts = build_facets_body(parsed, filters=SearchFilters(), today=today)
+        ranked, _ = execute(es, index, [body, counts])
+        return [h["_id"] for h in ranked["hits"]["hits"]]
 
     return search
