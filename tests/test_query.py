@@ -116,8 +116,12 @@ def test_counts_request_matches_what_the_ranking_matches_without_scoring() -> No
         ranked["query"]["bool"]["must"] + ranked["query"]["bool"]["filter"])
     assert set(counts["aggs"]) == {"document_type", "agency_code", "agency_level", "status",
                                    "valid"}
-    # The page is ranked without an exact total, so Lucene may skip hopeless candidates.
+    # The page is ranked without an exact total or forced scores, so Lucene may skip hopeless
+    # candidates; sorted by date, the hits still carry their scores.
     assert ranked["track_total_hits"] is False and "aggs" not in ranked
+    assert "track_scores" not in ranked
+    assert build_search_body(parsed, filters=filters, today=TODAY,
+                             sort="issued_on")["track_scores"] is True
 
 
 VOCABULARY = Vocabulary.from_names(

@@ -293,9 +293,12 @@ def build_search_body(
         "from": start,
         "size": size,
         "track_total_hits": False,
-        "track_scores": True,
         "_source": {"excludes": ["text", "pages", "search", "codes"]},
     }
+    if sort != "relevance":
+        # Hits sorted by a field carry no score unless asked; sorted by score they do, and
+        # asking anyway would make Lucene score every match (no early termination).
+        body["track_scores"] = True
     if not parsed.is_empty:
         body["highlight"] = highlight(parsed)
         if sort == "relevance":  # a rescore cannot go with any other sort
