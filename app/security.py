@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api.errors import ApiProblem
 from app.audit.redact import redact
@@ -128,6 +129,12 @@ def install_log_redaction() -> None:
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config["SOHOA_SETTINGS"].trusted_proxies
+    if proxies:
+        # Behind N proxies the client address is the Nth from the right of X-Forwarded-For;
+        # without this, rate limits and the audit log would see every citizen as the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies)
     app.before_request(limit_request)
     app.after_request(add_headers)
     app.register_error_handler(ApiProblem, _api_problem)

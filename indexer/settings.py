@@ -51,6 +51,9 @@ class Settings:
     sweep_interval_s: int | None = None  # default: a third of stuck_after_s, at most 60 s
     max_file_bytes: int = 100 * 1024 * 1024
     mappings_dir: Path = PROJECT_ROOT / "mappings"
+    # Reverse proxies in front of the web app whose X-Forwarded-* headers are believed; 0 when
+    # clients connect directly (then a forged header is ignored).
+    trusted_proxies: int = 0
 
     def effective_today(self) -> dt.date:
         """The date 'valid' and coverage are computed against when none is given."""
@@ -132,6 +135,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not Path(v).is_dir():
             raise SettingsError(f"SOHOA_MAPPINGS_DIR={v!r}: no such folder")
         values["mappings_dir"] = Path(v)
+    if v := env.get("SOHOA_TRUSTED_PROXIES"):
+        if not v.isdigit():
+            raise SettingsError(f"SOHOA_TRUSTED_PROXIES={v!r}: expected a whole number "
+                                "(0 when clients connect directly)")
+        values["trusted_proxies"] = int(v)
     if v := env.get("SOHOA_MAX_FILE_MB"):
         values["max_file_bytes"] = _parse_positive_int("SOHOA_MAX_FILE_MB", v) * 1024 * 1024
     for key, var in (

@@ -39,3 +39,25 @@ def test_roadmap_is_configuration() -> None:
         2022: {"city": 0.30, "district": 0.30, "commune": 0.25},
         2023: {"city": 0.55, "district": 0.55, "commune": 0.50},
     }
+
+
+def test_trusted_proxies_is_a_whole_number() -> None:
+    assert load_settings({}).trusted_proxies == 0
+    assert load_settings({"SOHOA_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
+    with pytest.raises(SettingsError, match="SOHOA_TRUSTED_PROXIES"):
+        load_settings({"SOHOA_TRUSTED_PROXIES": "yes"})
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "10.0.0.2"), (1, "203.0.113.7")])
+def test_client_address_comes_from_the_proxy_only_when_trusted(proxies: int, seen: str) -> None:
+    from flask import request
+
+    from app import create_app
+    from indexer.settings import Settings
+
+    app = create_app({"SOHOA_SETTINGS": Settings(trusted_proxies=proxies), "TESTING": True})
+    app.add_url_rule("/_client-address", "client_address", lambda: request.remote_addr or "")
+    response = app.test_client().get(
+        "/_client-address", headers={"X-Forwarded-For": "198.51.100.9, 203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert response.get_data(as_text=True) == seen
