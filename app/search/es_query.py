@@ -199,8 +199,7 @@ def refining_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
         clauses += _shingle_clauses(parsed, "search.text.shingles", parsed.syllables,
                                     ACCENT_WEIGHT * SHINGLE_WEIGHT)
         if not clauses and parsed.rest:  # a lone syllable: no pair carries its marks
-            rest = " ".join(parsed.syllables[i] for i in parsed.rest)
-            clauses.append(_match("search.text", rest, ACCENT_WEIGHT))
+            clauses.append(_match("search.text", parsed.rest_text, ACCENT_WEIGHT))
     if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
         clauses.append(_match("search.words", " ".join(parsed.words), WORDS_WEIGHT))
     return clauses

@@ -121,6 +121,11 @@ class ParsedQuery:
         return tuple(i for i in range(len(self.syllables)) if i not in inside)
 
     @property
+    def rest_text(self) -> str:
+        """Accented syllables outside every segment."""
+        return " ".join(self.syllables[i] for i in self.rest)
+
+    @property
     def rest_folded_text(self) -> str:
         return " ".join(self.folded[i] for i in self.rest)
 
@@ -158,5 +163,4 @@ def parse_query(q: str, vocabulary: Vocabulary | None = None) -> ParsedQuery:
                          has_diacritics=marked, segments=segments)
     if not marked:
         return parsed
-    outside = " ".join(accented[i] for i in parsed.rest)
-    return replace(parsed, words=tuple(segment_words(outside)))
+    return replace(parsed, words=tuple(segment_words(parsed.rest_text)))

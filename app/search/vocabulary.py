@@ -54,7 +54,3 @@ class VocabularyCache:
         with self._lock:
             self._entries[index] = (now, vocabulary)
         return vocabulary
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

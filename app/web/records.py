@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from elasticsearch import NotFoundError
 from flask import render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
 from app import extensions
+from app.api.results import load_result
 from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
@@ -26,14 +26,6 @@ INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/pl
 FORM_FEED = "\f"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
-
-
-def _load(result_id: str) -> dict[str, Any] | None:
-    settings = extensions.settings()
-    try:
-        return extensions.es().get(index=settings.index_name("results"), id=result_id)["_source"]
-    except NotFoundError:
-        return None
 
 
 def _replaced_records(result_id: str) -> list[dict[str, Any]]:
@@ -50,7 +42,7 @@ def _replacement(source: dict[str, Any]) -> dict[str, Any] | None:
     target = source.get("replaced_by")
     if not target:
         return None
-    found = _load(target)
+    found = load_result(target)
     if found is None:
         return {"result_id": target, "missing": True}
     return {field: found.get(field) for field in LINK_FIELDS}
@@ -63,7 +55,7 @@ def _not_found() -> ResponseReturnValue:
 @bp.get("/ket-qua/<path:result_id>")
 @login_required_web("officer", "manager")
 def record_page(result_id: str) -> ResponseReturnValue:
-    source = _load(result_id)
+    source = load_result(result_id)
     if source is None:
         audit("result.view", result_id=result_id, outcome="not_found")
         return _not_found()
@@ -84,7 +76,7 @@ def record_page(result_id: str) -> ResponseReturnValue:
 @login_required_web("officer", "manager")
 def record_file(result_id: str, n: int) -> ResponseReturnValue:
     settings = extensions.settings()
-    files = (_load(result_id) or {}).get("files", [])
+    files = (load_result(result_id) or {}).get("files", [])
     if not 1 <= n <= len(files):
         audit("result.file", result_id=result_id, outcome="not_found", file=n)
         return _not_found()
@@ -105,7 +97,7 @@ def record_file(result_id: str, n: int) -> ResponseReturnValue:
 @bp.get("/ket-qua/<path:result_id>/trang/<int:n>.png")
 @login_required_web("officer", "manager")
 def record_preview(result_id: str, n: int) -> ResponseReturnValue:
-    source = _load(result_id)
+    source = load_result(result_id)
     width = request.args.get("w", type=int) or WIDTHS[0]
     if source is None or width not in WIDTHS:
         return _not_found()
