@@ -246,6 +246,11 @@ def test_es_index_holds_party_ids_for_every_sample_record(es: Elasticsearch,
                                                           session_settings: Settings,
                                                           app: Flask) -> None:
     # The citizen list relies on `party_id_numbers`; a record without it would be invisible.
-    response = es.count(index=session_settings.index_name("results"),
-                        query={"bool": {"must_not": {"exists": {"field": "party_id_numbers"}}}})
+    # Only the sample's records: other modules add their own to the session's shared index.
+    sample_ids = [r["result_id"] for r in MANIFEST]
+    response = es.count(index=session_settings.index_name("results"), query={"bool": {
+        "filter": {"terms": {"result_id": sample_ids}},
+        "must_not": {"exists": {"field": "party_id_numbers"}}}})
     assert response["count"] == 0
+    assert es.count(index=session_settings.index_name("results"), query={
+        "terms": {"result_id": sample_ids}})["count"] == len(sample_ids)
