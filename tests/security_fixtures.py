@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from app.auth.accounts import AccountStore
 from indexer.settings import Settings
 
 from .conftest import WorkerProcess, run_cli
+from .search_fixtures import Staff
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
@@ -55,15 +55,6 @@ XSS_RECORDS = [
 ]
 
 
-@dataclass(frozen=True)
-class Staff:
-    officer: str
-    manager: str
-    officer_token: str
-    manager_token: str
-    password: str
-
-
 _STAFF_CACHE: dict[str, Staff] = {}
 _INGEST_CACHE: dict[str, subprocess.CompletedProcess] = {}
 
@@ -83,8 +74,9 @@ def create_staff(settings: Settings, es: Elasticsearch, tag: str = "") -> Staff:
         suffix = secrets.token_hex(3)
         officer, manager = f"officer{tag}-{suffix}", f"manager{tag}-{suffix}"
         _STAFF_CACHE[key] = Staff(
-            officer, manager, store.add(officer, "officer", password),
-            store.add(manager, "manager", password), password)
+            officer=officer, manager=manager, password=password,
+            officer_token=store.add(officer, "officer", password),
+            manager_token=store.add(manager, "manager", password))
     return _STAFF_CACHE[key]
 
 
