@@ -21,8 +21,8 @@ test: setup  ## the whole suite against real Elasticsearch, Redis, Tesseract and
 	$(SOHOA) stack up
 	$(PYTHON) -m pytest -q -ra
 
-test-fast:  ## unit tests only (no services)
-	$(PYTHON) -m pytest -q -m "not services and not slow and not browser"
+test-fast:  ## unit tests only: no service needs to run (tests/unit)
+	$(PYTHON) -m pytest -q tests/unit
 
 lint:
 	$(PYTHON) -m ruff check .

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from indexer.settings import Settings, load_settings
+from domain.settings import Settings, load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -30,10 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_resources(app: Flask) -> None:
     # Imported here, not at module top: the blueprints import `app.extensions` themselves.
-    from app import extensions, security
+    from app import errors, extensions, security
     from app.auth.web import init_app as init_auth
 
     extensions.init_app(app)
+    errors.init_app(app)  # JSON problems under /api/, Vietnamese pages elsewhere
     security.init_app(app)  # headers, size limits, masked logs
     init_auth(app)  # staff sessions and CSRF
 

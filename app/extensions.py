@@ -6,9 +6,9 @@ import redis
 from elasticsearch import Elasticsearch
 from flask import Flask, current_app
 
+from domain.es import make_client
+from domain.settings import Settings
 from indexer.celery_app import make_celery
-from indexer.es import make_client
-from indexer.settings import Settings
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from redis import RedisError
 
 from app import extensions
-from indexer.es import cluster_state
+from domain.es import cluster_state
 
 bp = Blueprint("health", __name__)
 

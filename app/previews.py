@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from indexer.settings import Settings
+from domain.settings import Settings
 
 WIDTHS = (240, 1200)  # thumbnail and full-page view; a fixed set keeps the cache bounded
 PDFTOPPM_TIMEOUT_S = 60

@@ -24,10 +24,10 @@ from elasticsearch import Elasticsearch, helpers
 
 from app.coverage.report import coverage_report
 from app.coverage.series import coverage_series
-from indexer.agencies import Agency, AgencyStore, parse_register
-from indexer.es import make_client
-from indexer.indices import drop_all, ensure_indices
-from indexer.settings import Settings, load_settings
+from domain.agencies import Agency, AgencyStore, parse_register
+from domain.es import make_client
+from domain.indices import drop_all, ensure_indices
+from domain.settings import Settings, load_settings
 
 SAMPLE_REGISTER = Path(__file__).resolve().parents[1].parent / "shared/corpus/sample/agencies.csv"
 FIRST_ISSUE = dt.date(2000, 1, 1)

@@ -129,7 +129,7 @@ def pipeline(manifest: Path, workers: int, data_dir: Path) -> tuple[float, int]:
 
 
 def underthesea_throughput() -> dict[str, float]:
-    from indexer.text.vietnamese import segment_words, syllables
+    from domain.text.vietnamese import segment_words, syllables
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((SAMPLE / "truth").glob("*.txt"))]
     count = sum(len(syllables(t)) for t in texts)

@@ -29,10 +29,10 @@ from elasticsearch import Elasticsearch, helpers
 
 from app.auth.accounts import AccountStore
 from bench import synthetic
-from indexer.es import make_client
-from indexer.indices import drop_all, ensure_indices
-from indexer.settings import Settings, load_settings
-from indexer.text.vietnamese import fold_diacritics
+from domain.es import make_client
+from domain.indices import drop_all, ensure_indices
+from domain.settings import Settings, load_settings
+from domain.text.vietnamese import fold_diacritics
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = 100_000

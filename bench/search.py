@@ -15,13 +15,13 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from app.search.params import SearchRequest
-from app.search.service import search
 from bench import synthetic
-from indexer.es import make_client
-from indexer.indices import drop_all, ensure_indices
-from indexer.settings import Settings, load_settings
-from indexer.text.vietnamese import fold_diacritics
+from domain.es import make_client
+from domain.indices import drop_all, ensure_indices
+from domain.search.params import SearchRequest
+from domain.search.service import search
+from domain.settings import Settings, load_settings
+from domain.text.vietnamese import fold_diacritics
 
 SIZES = tuple(int(n) for n in os.environ.get("SOHOA_BENCH_SIZES", "100000,1000000").split(","))
 BASES = int(os.environ.get("SOHOA_BENCH_BASES", "40000"))
@@ -162,7 +162,7 @@ def run() -> tuple[dict[str, Any], str]:
 bases with new holders, each repeated with fresh result number, ID number, dates and status; see
 `bench/synthetic.py`). Query set: {len(queries)} queries, {QUERIES_PER_KIND} of each kind (number,
 ID number, holder+type with and without diacritics, type+agency, content phrase), taken from the
-generated records. "ours" = `app.search.service.search` as the API runs it (parse, ranking query,
+generated records. "ours" = `domain.search.service.search` as the API runs it (parse, ranking query,
 facets, highlights); "stock" = a plain `multi_match` on the same index (no facets/highlights).
 At 8 clients, {CONCURRENT_QUERIES} queries are spread over 8 threads. Latency in ms.
 

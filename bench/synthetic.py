@@ -17,8 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from indexer.search_fields import build_search_fields
-from indexer.text.codes import code_key
+from domain.search.fields import build_search_fields
+from domain.text.codes import code_key
 
 DEV_TEXT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev-text"
 STATUSES = ("active",) * 8 + ("revoked", "replaced")

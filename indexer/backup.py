@@ -22,8 +22,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from indexer.indices import latest_mappings, replica_count
-from indexer.settings import Settings
+from domain.indices import latest_mappings, replica_count
+from domain.settings import Settings
 from indexer.storage import sha256_of
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from indexer.settings import Settings
+from domain.settings import Settings
 
 
 def make_celery(settings: Settings) -> Celery:

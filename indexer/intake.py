@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from celery import Celery
 from elasticsearch import Elasticsearch
 
+from domain.records import Record
+from domain.settings import Settings
 from indexer.jobs import JobFile, JobPayload, JobStore
-from indexer.records import Record
-from indexer.settings import Settings
 from indexer.storage import store
 
 TASK_NAME = "sohoa.process_record"

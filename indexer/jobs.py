@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
-from indexer.settings import Settings
+from domain.settings import Settings
 
 STATES = ("queued", "running", "done", "failed")
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch
 
+from domain.search.fields import build_search_fields
+from domain.settings import Settings
 from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
 from indexer.jobs import JobFile, JobPayload, JobStore
 from indexer.quality import quality_flags
-from indexer.search_fields import build_search_fields
-from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from indexer.text.codes import loose_key
+from domain.text.codes import loose_key
 
 LOW_CONFIDENCE = 60.0  # Tesseract mean word confidence below which a page deserves a human look
 

@@ -28,9 +28,9 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from domain.settings import Settings
 from indexer.intake import TASK_NAME, requeue_job
 from indexer.jobs import JobStore
-from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +172,8 @@ class SweeperThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        from domain.es import make_client
         from indexer.celery_app import make_celery
-        from indexer.es import make_client
 
         # Own clients: never share the consumer's connections across threads.
         client = make_client(self.settings, timeout_s=30)

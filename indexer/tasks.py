@@ -10,10 +10,10 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from indexer.es import make_client
+from domain.es import make_client
+from domain.settings import Settings
 from indexer.jobs import JobStore
 from indexer.pipeline import run_job
-from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from domain.records import read_manifest
+from domain.settings import Settings
 from indexer.jobs import JobStore
 from indexer.pipeline import METADATA_FIELDS
-from indexer.records import read_manifest
-from indexer.settings import Settings
 from indexer.storage import sha256_of
 from indexer.sweeper import is_stuck
 

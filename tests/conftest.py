@@ -7,7 +7,6 @@ share one cluster with a demo or with each other.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -21,15 +20,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer.es import make_client
-from indexer.indices import drop_all, ensure_indices
-from indexer.settings import Settings, load_settings
+from domain.es import make_client
+from domain.indices import drop_all, ensure_indices
+from domain.settings import Settings, load_settings
+from tests.support.paths import BAD, REPO, SAMPLE, SHARED, TODAY  # noqa: F401  (re-exported)
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SAMPLE = SHARED / "corpus" / "sample"
-BAD = SHARED / "corpus" / "bad"
-TODAY = dt.date(2026, 11, 25)  # tests pin "today" (SOHOA_TODAY) so validity never drifts
+# Fixtures that only some integration modules use live in tests/support; pytest serves them
+# from here, so no test module imports a fixture by hand.
+pytest_plugins = ["tests.support.security_fixtures", "tests.support.coverage_fixtures"]
 
 
 def _es_reachable(url: str) -> bool:

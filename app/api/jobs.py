@@ -12,12 +12,12 @@ from werkzeug.utils import secure_filename
 
 from app import extensions
 from app.api import bp
-from app.api.errors import ApiProblem
 from app.audit import audit
 from app.auth.guards import require_role
+from app.errors import ApiProblem
+from domain.records import RecordError, validate_record
 from indexer.intake import new_batch_id, queue_records
 from indexer.jobs import JobStore
-from indexer.records import RecordError, validate_record
 
 STAFF = ("officer", "manager")
 

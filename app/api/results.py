@@ -10,11 +10,11 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.api import bp
-from app.api.errors import ApiProblem
 from app.audit import audit
 from app.auth.guards import require_role
-from indexer.settings import Settings
-from indexer.validity import validity_state
+from app.errors import ApiProblem
+from domain.settings import Settings
+from domain.validity import validity_state
 
 STAFF = ("officer", "manager")
 HIDDEN_FIELDS = ("search", "codes", "result_number_key", "ingest_version", "file_hashes")

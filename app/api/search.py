@@ -7,11 +7,11 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.api import bp
-from app.api.errors import ApiProblem
 from app.audit import audit, search_details
 from app.auth.guards import require_role
-from app.search.params import ParamError, parse_search_args
-from app.search.service import SearchUnavailable, search
+from app.errors import ApiProblem
+from domain.search.params import ParamError, parse_search_args
+from domain.search.service import SearchUnavailable, search
 
 STAFF = ("officer", "manager")
 

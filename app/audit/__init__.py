@@ -19,7 +19,7 @@ from flask import g, has_request_context, request
 
 from app.audit.redact import mask_id
 from app.audit.store import AuditStore
-from indexer.settings import Settings
+from domain.settings import Settings
 
 ACTIONS = (
     "search", "result.view", "result.file", "result.preview", "ingest", "job.view",

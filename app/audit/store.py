@@ -13,7 +13,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from indexer.settings import Settings
+from domain.settings import Settings
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

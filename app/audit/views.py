@@ -6,11 +6,11 @@ from flask import Blueprint, Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api.errors import ApiProblem
 from app.audit import ACTIONS, audit
 from app.audit.store import AuditQueryError, AuditStore, parse_query
 from app.auth.guards import require_role
 from app.auth.web import login_required_web
+from app.errors import ApiProblem
 
 api_bp = Blueprint("audit_api", __name__)
 web_bp = Blueprint("audit_web", __name__)

@@ -17,7 +17,7 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from app.auth.passwords import check_policy, hash_password, verify_password
-from indexer.settings import Settings
+from domain.settings import Settings
 
 ROLES = ("officer", "manager")
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from app import extensions
-from app.api.errors import ApiProblem
 from app.auth.accounts import AccountStore
+from app.errors import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch
 
-from indexer.settings import Settings
-from indexer.text.codes import code_key, parse_date
+from domain.settings import Settings
+from domain.text.codes import code_key, parse_date
 
 _CCCD = re.compile(r"^\d{12}$")
 MAX_CANDIDATES = 50

@@ -6,7 +6,7 @@ from typing import Any
 
 from app import extensions
 from app.api.results import load_result, public_record
-from indexer.validity import LABELS, validity_state
+from domain.validity import LABELS, validity_state
 
 MAX_RESULTS = 500
 # Internal bookkeeping a citizen has no use for.

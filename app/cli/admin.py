@@ -13,8 +13,8 @@ from app.audit import audit_cli
 from app.auth.accounts import ROLES, AccountError, AccountStore
 from app.auth.passwords import PasswordPolicyError
 from app.cli.context import cli_client, cli_settings
-from indexer.indices import ensure_indices
-from indexer.settings import Settings
+from domain.indices import ensure_indices
+from domain.settings import Settings
 
 T = TypeVar("T")
 

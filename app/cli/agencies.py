@@ -9,8 +9,8 @@ import click
 
 from app.cli.context import cli_client, cli_settings
 from app.coverage.queries import unregistered_agencies
-from indexer.agencies import AgencyStore, RegisterError, parse_register
-from indexer.indices import ensure_indices
+from domain.agencies import AgencyStore, RegisterError, parse_register
+from domain.indices import ensure_indices
 
 
 @click.group()

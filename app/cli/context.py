@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from elasticsearch import Elasticsearch
 
-from indexer.es import make_client
-from indexer.settings import Settings, SettingsError, load_settings
+from domain.es import make_client
+from domain.settings import Settings, SettingsError, load_settings
 
 
 def cli_settings() -> Settings:

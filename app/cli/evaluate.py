@@ -9,8 +9,9 @@ import click
 from elasticsearch import Elasticsearch, helpers
 
 from app.cli.context import cli_client, cli_settings
-from indexer.evaluation import ocr_eval, search_eval
-from indexer.settings import Settings
+from domain.search import evaluation as search_eval
+from domain.settings import Settings
+from indexer.evaluation import ocr_eval
 
 
 @click.group("eval")

@@ -9,11 +9,11 @@ import click
 from tqdm import tqdm
 
 from app.cli.context import cli_client, cli_settings
+from domain.indices import ensure_indices
+from domain.records import LineError, read_manifest
 from indexer.celery_app import make_celery
-from indexer.indices import ensure_indices
 from indexer.intake import new_batch_id, queue_records, requeue_job
 from indexer.jobs import JobStore
-from indexer.records import LineError, read_manifest
 
 
 @click.command()

@@ -9,9 +9,9 @@ import click
 import redis
 
 from app.cli.context import cli_client, cli_settings
+from domain.settings import Settings
 from indexer.backup import BackupError, backup, list_catalogs, restore
 from indexer.celery_app import make_celery
-from indexer.settings import Settings
 from indexer.sweeper import SweeperConfig, broker_job_ids, sweep, sweeper_config
 from indexer.verify import KINDS, Report, reconcile
 

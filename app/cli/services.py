@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from app.cli.context import cli_client, cli_settings
-from indexer.indices import ensure_indices
+from domain.indices import ensure_indices
 
 
 @click.command()
@@ -73,7 +73,7 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def reset(yes: bool) -> None:
     """Delete every index of this deployment's prefix (originals on disk are kept)."""
-    from indexer.indices import drop_all
+    from domain.indices import drop_all
 
     settings = cli_settings()
     if not yes:

@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.api import bp
-from app.api.errors import ApiProblem
 from app.audit import audit
 from app.auth.guards import require_role
 from app.coverage import export
@@ -30,7 +29,8 @@ from app.coverage.params import (
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
 from app.coverage.series import UnknownScope, coverage_series, default_start
-from indexer.settings import Settings
+from app.errors import ApiProblem
+from domain.settings import Settings
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import calendar
 import datetime as dt
 import re
 
-from indexer.agencies import LEVELS
+from domain.agencies import LEVELS
 
 
 class ParamError(ValueError):

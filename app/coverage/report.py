@@ -15,8 +15,8 @@ from elasticsearch import Elasticsearch
 
 from app.coverage.arithmetic import Figures, Roadmap, combined, target_for
 from app.coverage.queries import AgencyCounts, agency_details, digitized_by_agency
-from indexer.agencies import LEVELS, Agency, AgencyStore
-from indexer.settings import Settings
+from domain.agencies import LEVELS, Agency, AgencyStore
+from domain.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from elasticsearch import Elasticsearch
 from app.coverage.arithmetic import Roadmap, step_targets
 from app.coverage.labels import LEVEL_LABELS
 from app.coverage.queries import monthly_digitized
-from indexer.agencies import LEVELS, Agency, AgencyStore
-from indexer.settings import Settings
+from domain.agencies import LEVELS, Agency, AgencyStore
+from domain.settings import Settings
 
 
 class UnknownScope(LookupError):

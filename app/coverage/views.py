@@ -21,7 +21,7 @@ from app.coverage.report import coverage_report
 from app.coverage.series import UnknownScope, coverage_series, default_start
 from app.coverage.table import TableQuery, select_rows
 from app.web.helpers import vn_date
-from indexer.agencies import LEVELS
+from domain.agencies import LEVELS
 
 bp = Blueprint("coverage", __name__, url_prefix="/bao-cao/so-hoa")
 QUALITY_PAGE_SIZE = 50

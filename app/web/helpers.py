@@ -12,10 +12,10 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from app.search.params import KNOWN_PARAMS
-from app.search.service import SearchUnavailable
 from app.web import bp
-from indexer.validity import LABELS
+from domain.search.params import KNOWN_PARAMS
+from domain.search.service import SearchUnavailable
+from domain.validity import LABELS
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
 from app.web import bp
 from app.web.helpers import search_args
-from indexer.validity import LABELS, validity_state
+from domain.validity import LABELS, validity_state
 
 PREVIEW_MAX_AGE_S = 3600
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})

@@ -11,10 +11,10 @@ from markupsafe import Markup
 from app import extensions
 from app.audit import audit, search_details
 from app.auth.web import login_required_web
-from app.search.params import ParamError, SearchRequest, parse_search_args
-from app.search.service import search
 from app.web import bp
 from app.web.helpers import search_args
+from domain.search.params import ParamError, SearchRequest, parse_search_args
+from domain.search.service import search
 
 PAGE_WINDOW = 3  # page links shown either side of the current page
 
@@ -59,7 +59,7 @@ def search_page() -> ResponseReturnValue:
     answer: dict[str, Any] = search(extensions.es(), extensions.settings(), req,
                                     with_options=True)
     for hit in answer["hits"]:
-        # Fragments are escaped by app.search.highlights; only <mark> tags remain as markup.
+        # Fragments are escaped by domain.search.highlights; only <mark> tags remain as markup.
         hit["highlights"] = [Markup(h) for h in hit["highlights"]]
     names = {o["value"]: o.get("name", o["value"])
              for key in ("agency_code", "procedure_code")

@@ -1,0 +1,1 @@
+"""Versioned index mappings (`<name>-v<N>.json`), shipped as package data."""
