@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.agencies import LEVELS
+
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".txt")
-LEVELS = ("city", "district", "commune")
+PAGE_BREAK = "\f"  # pages of one record's text are joined with a form feed
 STATUSES = ("active", "revoked", "replaced")
 REQUIRED = ("result_id", "files", "agency_code", "issued_on")
 DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")

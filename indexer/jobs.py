@@ -14,13 +14,11 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from domain.clock import utc_now_iso
 from domain.settings import Settings
 
 STATES = ("queued", "running", "done", "failed")
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ class JobStore:
     def create(self, payload: JobPayload, *, batch_id: str, source: str,
                line_no: int | None = None, refresh: bool = False) -> str:
         job_id = uuid.uuid4().hex
-        now = _now()
+        now = utc_now_iso()
         self.client.index(index=self.index, id=job_id, refresh=refresh, document={
             "job_id": job_id, "batch_id": batch_id, "result_id": payload.result_id,
             "state": "queued", "attempts": 0, "source": source, "line_no": line_no,
@@ -77,19 +75,19 @@ class JobStore:
             return None
 
     def _update(self, job_id: str, fields: dict[str, Any]) -> None:
-        self.client.update(index=self.index, id=job_id, doc={**fields, "updated_at": _now()},
+        self.client.update(index=self.index, id=job_id, doc={**fields, "updated_at": utc_now_iso()},
                            retry_on_conflict=3)
 
     def mark_running(self, job_id: str, attempts: int) -> None:
-        self._update(job_id, {"state": "running", "attempts": attempts, "started_at": _now(),
+        self._update(job_id, {"state": "running", "attempts": attempts, "started_at": utc_now_iso(),
                               "error": None, "error_code": None})
 
     def mark_done(self, job_id: str, pages: int) -> None:
-        self._update(job_id, {"state": "done", "pages_total": pages, "finished_at": _now()})
+        self._update(job_id, {"state": "done", "pages_total": pages, "finished_at": utc_now_iso()})
 
     def mark_failed(self, job_id: str, code: str, message: str) -> None:
         self._update(job_id, {"state": "failed", "error_code": code, "error": message,
-                              "finished_at": _now()})
+                              "finished_at": utc_now_iso()})
 
     def requeue(self, job_id: str, payload: JobPayload) -> None:
         self._update(job_id, {"state": "queued", "task_payload": payload.as_dict(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch
 
+from domain.records import PAGE_BREAK
 from domain.search.fields import build_search_fields
 from domain.settings import Settings
 from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
@@ -22,7 +23,6 @@ from indexer.quality import quality_flags
 
 log = logging.getLogger(__name__)
 
-FORM_FEED = "\f"
 # Manifest fields copied to the index as they are (all optional but result_id).
 METADATA_FIELDS = (
     "result_id",
@@ -92,7 +92,7 @@ def extract_files(payload: JobPayload, settings: Settings) -> list[ExtractedFile
 
 def assemble_text(extracted: list[ExtractedFile]) -> str:
     """Pages joined by form feeds, the convention of the ground truth files."""
-    return FORM_FEED.join(page.text for item in extracted for page in item.pages)
+    return PAGE_BREAK.join(page.text for item in extracted for page in item.pages)
 
 
 def find_duplicates(

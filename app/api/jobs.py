@@ -13,17 +13,15 @@ from werkzeug.utils import secure_filename
 from app import extensions
 from app.api import bp
 from app.audit import audit
-from app.auth.guards import require_role
+from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem
 from domain.records import RecordError, validate_record
 from indexer.intake import new_batch_id, queue_records
 from indexer.jobs import JobStore
 
-STAFF = ("officer", "manager")
-
 
 @bp.post("/ingest")
-@require_role(*STAFF)
+@require_role(*STAFF_ROLES)
 def ingest() -> ResponseReturnValue:
     settings = extensions.settings()
     raw = request.form.get("metadata")
@@ -57,7 +55,7 @@ def ingest() -> ResponseReturnValue:
 
 
 @bp.get("/jobs/<job_id>")
-@require_role(*STAFF)
+@require_role(*STAFF_ROLES)
 def job_status(job_id: str) -> ResponseReturnValue:
     job = JobStore(extensions.es(), extensions.settings()).get(job_id)
     if job is None:

@@ -8,16 +8,14 @@ from flask.typing import ResponseReturnValue
 from app import extensions
 from app.api import bp
 from app.audit import audit, search_details
-from app.auth.guards import require_role
+from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem
 from domain.search.params import ParamError, parse_search_args
 from domain.search.service import SearchUnavailable, search
 
-STAFF = ("officer", "manager")
-
 
 @bp.get("/search")
-@require_role(*STAFF)
+@require_role(*STAFF_ROLES)
 def search_results() -> ResponseReturnValue:
     try:
         search_request = parse_search_args(request.args, strict=True)

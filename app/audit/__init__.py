@@ -9,7 +9,6 @@ is disclosed without a trace.
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +18,7 @@ from flask import g, has_request_context, request
 
 from app.audit.redact import mask_id
 from app.audit.store import AuditStore
+from domain.clock import utc_now_iso
 from domain.settings import Settings
 
 ACTIONS = (
@@ -29,9 +29,6 @@ ACTIONS = (
     "account.enable", "account.rotate-token", "account.set-password",
 )
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def current_actor() -> tuple[str, str]:
@@ -54,7 +51,7 @@ def build_event(action: str, *, result_id: str | None, outcome: str,
                 details: dict[str, Any] | None = None) -> dict[str, Any]:
     actor_user, actor_role = current_actor() if has_request_context() else ("system", "system")
     event: dict[str, Any] = {
-        "timestamp": _now(), "action": action, "outcome": outcome,
+        "timestamp": utc_now_iso(), "action": action, "outcome": outcome,
         "user": user or actor_user, "role": role or actor_role, "result_id": result_id,
         "details": _clean(details or {}),
     }

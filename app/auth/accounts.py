@@ -7,7 +7,6 @@ a password is set or an account is disabled, which ends the web sessions opened 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import secrets
@@ -17,6 +16,7 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from app.auth.passwords import check_policy, hash_password, verify_password
+from domain.clock import utc_now_iso
 from domain.settings import Settings
 
 ROLES = ("officer", "manager")
@@ -42,9 +42,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
 
 def _account(source: dict[str, Any]) -> Account:
     return Account(source["username"], source["role"], bool(source.get("disabled", False)),
@@ -66,7 +63,7 @@ class AccountStore:
         if password is not None:
             check_policy(password, username)
         token = secrets.token_urlsafe(32)
-        now = _now()
+        now = utc_now_iso("seconds")
         document = {"username": username, "role": role, "token_hash": token_hash(token),
                     "disabled": False, "session_version": 0, "created_at": now,
                     "updated_at": now}
@@ -88,7 +85,7 @@ class AccountStore:
     def _update(self, username: str, changes: dict[str, Any]) -> None:
         try:
             self.client.update(index=self.index, id=username, refresh="wait_for",
-                               doc={**changes, "updated_at": _now()})
+                               doc={**changes, "updated_at": utc_now_iso("seconds")})
         except NotFoundError as exc:
             raise AccountError(f"no account {username!r}") from exc
 

@@ -13,6 +13,7 @@ from app.auth.accounts import AccountStore
 from app.errors import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
+STAFF_ROLES = ("officer", "manager")
 
 
 def current_account_from_bearer() -> None:

@@ -16,12 +16,12 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api.results import send_original
 from app.audit import audit
 from app.citizen import login, tokens
 from app.citizen.identity import IdentityClaim
 from app.citizen.records import citizen_view, own_record, own_results
 from app.errors import ApiProblem
+from app.results import send_original
 
 F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("citizen_api", __name__)

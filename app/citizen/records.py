@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import extensions
-from app.api.results import load_result, public_record
+from app.results import load_result, public_record
 from domain.validity import LABELS, validity_state
 
 MAX_RESULTS = 500

@@ -11,12 +11,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api.results import send_original
 from app.audit import audit
 from app.citizen import login, tokens
 from app.citizen.identity import CitizenIdentity, IdentityClaim
 from app.citizen.records import citizen_view, own_record, own_results
 from app.errors import ApiProblem
+from app.results import send_original
 
 F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("citizen_web", __name__)

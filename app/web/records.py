@@ -13,17 +13,17 @@ from flask import render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api.results import load_result
 from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
+from app.results import load_result
 from app.web import bp
 from app.web.helpers import search_args
+from domain.records import PAGE_BREAK
 from domain.validity import LABELS, validity_state
 
 PREVIEW_MAX_AGE_S = 3600
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
-FORM_FEED = "\f"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
 
@@ -63,7 +63,7 @@ def record_page(result_id: str) -> ResponseReturnValue:
     state = validity_state(source, extensions.settings().effective_today())
     # OCR leaves a blank line between most lines; one line break reads like the document.
     text_pages = [_BLANK_LINES.sub("\n", p).strip("\n")
-                  for p in (source.get("text") or "").split(FORM_FEED)]
+                  for p in (source.get("text") or "").split(PAGE_BREAK)]
     return render_template(
         "web/record.html", record=source, state=state, state_label=LABELS[state],
         replacement=_replacement(source), replaces=_replaced_records(result_id),

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from domain.agencies import LEVELS
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS, SearchFilters
 
-LEVELS = ("city", "district", "commune")
 LIST_PARAMS = ("agency_code", "agency_level", "document_type", "procedure_code")
 KNOWN_PARAMS = frozenset(
     {"q", *LIST_PARAMS, "valid_only", "issued_from", "issued_to", "page", "size", "sort"}
