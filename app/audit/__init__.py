@@ -27,6 +27,7 @@ ACTIONS = (
     "audit.view", "staff.login", "staff.logout", "citizen.login", "citizen.logout",
     "citizen.results", "citizen.view", "citizen.file", "account.add", "account.disable",
     "account.enable", "account.rotate-token", "account.set-password",
+    "result.edit", "result.withdraw", "result.restore", "result.history",
 )
 
 

@@ -20,6 +20,7 @@ from elasticsearch import Elasticsearch
 
 from domain.settings import Settings
 from domain.text.codes import code_key, parse_date
+from domain.validity import NOT_WITHDRAWN
 
 _CCCD = re.compile(r"^\d{12}$")
 MAX_CANDIDATES = 50
@@ -91,8 +92,10 @@ class ResultNumberProvider:
         self.year_fallback = year_fallback
 
     def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        # A withdrawn record (ingested in error) proves nothing about anybody.
         response = self.client.search(
-            index=self.index, size=MAX_CANDIDATES, query=query,
+            index=self.index, size=MAX_CANDIDATES,
+            query={"bool": {"filter": [query, NOT_WITHDRAWN]}},
             source_includes=["result_id", "holder_id_number", "holder_birth_date",
                              "other_parties"])
         return [hit["_source"] for hit in response["hits"]["hits"]]

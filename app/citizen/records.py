@@ -6,12 +6,13 @@ from typing import Any
 
 from app import extensions
 from app.results import load_result, public_record
-from domain.validity import LABELS, validity_state
+from domain.validity import LABELS, NOT_WITHDRAWN, validity_state
 
 MAX_RESULTS = 500
 # Internal bookkeeping a citizen has no use for.
 CITIZEN_HIDDEN = ("pages", "quality_flags", "duplicate_of", "ocr_confidence", "ingested_at",
-                  "digitized_effective", "party_id_numbers", "page_count")
+                  "digitized_effective", "party_id_numbers", "page_count", "version",
+                  "updated_at", "withdrawn", "replaces")
 SUMMARY_FIELDS = ("result_id", "result_number", "document_type", "procedure_name",
                   "agency_name", "issued_on", "valid_from", "valid_until", "status",
                   "holder_name")
@@ -30,7 +31,7 @@ def own_results(id_number: str) -> list[dict[str, Any]]:
     settings = extensions.settings()
     response = extensions.es().search(
         index=settings.index_name("results"), size=MAX_RESULTS,
-        query={"term": {"party_id_numbers": id_number}},
+        query={"bool": {"filter": [{"term": {"party_id_numbers": id_number}}, NOT_WITHDRAWN]}},
         source_includes=[*SUMMARY_FIELDS, "holder_id_number"])
     today = settings.effective_today()
     items = []
@@ -49,7 +50,7 @@ def own_results(id_number: str) -> list[dict[str, Any]]:
 def own_record(result_id: str, id_number: str) -> dict[str, Any] | None:
     """The stored record when it is the citizen's; None when it is not *or* does not exist."""
     source = load_result(result_id)
-    if source is None or not belongs_to(source, id_number):
+    if source is None or source.get("withdrawn") or not belongs_to(source, id_number):
         return None
     return source
 

@@ -16,7 +16,7 @@ from app import extensions
 from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
-from app.results import load_result
+from app.results import LINK_FIELDS, load_result, replaced_records
 from app.web import bp
 from app.web.helpers import search_args
 from domain.records import PAGE_BREAK
@@ -25,17 +25,6 @@ from domain.validity import LABELS, validity_state
 PREVIEW_MAX_AGE_S = 3600
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
-LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
-
-
-def _replaced_records(result_id: str) -> list[dict[str, Any]]:
-    """Records this one replaces (their `replaced_by` points here)."""
-    settings = extensions.settings()
-    response = extensions.es().search(
-        index=settings.index_name("results"), size=20, source=LINK_FIELDS,
-        query={"term": {"replaced_by": result_id}}, sort=[{"issued_on": "desc"}],
-    )
-    return [hit["_source"] for hit in response["hits"]["hits"]]
 
 
 def _replacement(source: dict[str, Any]) -> dict[str, Any] | None:
@@ -66,7 +55,7 @@ def record_page(result_id: str) -> ResponseReturnValue:
                   for p in (source.get("text") or "").split(PAGE_BREAK)]
     return render_template(
         "web/record.html", record=source, state=state, state_label=LABELS[state],
-        replacement=_replacement(source), replaces=_replaced_records(result_id),
+        replacement=_replacement(source), replaces=replaced_records(result_id),
         text_pages=[p for p in text_pages if p.strip()],
         preview_pages=page_count(source.get("files", [])), back=search_args(),
     )

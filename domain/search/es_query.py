@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.search.query import ParsedQuery, Segment
-from domain.validity import valid_filter
+from domain.validity import NOT_WITHDRAWN, valid_filter
 
 HIGHLIGHT_PRE = "\ue000"  # private-use characters: the caller escapes the fragment, then
 HIGHLIGHT_POST = "\ue001"  # swaps these for markup
@@ -73,7 +73,7 @@ class SearchFilters:
 
 
 def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
-    clauses: list[dict[str, Any]] = []
+    clauses: list[dict[str, Any]] = [NOT_WITHDRAWN]
     for field in ("agency_code", "agency_level", "document_type", "procedure_code"):
         values = [v for v in getattr(filters, field) if v]
         if values:
