@@ -84,6 +84,9 @@ class HistoryStore:
     def versions_of(self, result_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Versions of many records at once (for `sohoa verify`), each list unordered."""
         found: dict[str, list[dict[str, Any]]] = {}
+        if not self.client.indices.exists(index=self.index):
+            return found  # never created (or lost): every versioned record shows as off
+        self.client.indices.refresh(index=self.index)  # ingest writes without waiting
         ids = sorted(set(result_ids))
         for start in range(0, len(ids), _PAGE):
             query = {"query": {"terms": {"result_id": ids[start:start + _PAGE]}}}

@@ -80,9 +80,9 @@ def _os_user() -> str:
 
 
 def audit_cli(client: Elasticsearch, settings: Settings, action: str, *,
-              outcome: str = "ok", **details: Any) -> None:
-    """Record an administrative action taken on the command line (account changes)."""
-    event = build_event(action, result_id=None, outcome=outcome,
+              outcome: str = "ok", result_id: str | None = None, **details: Any) -> None:
+    """Record an administrative action taken on the command line (accounts, record updates)."""
+    event = build_event(action, result_id=result_id, outcome=outcome,
                         user=f"cli:{_os_user()}", role="admin", details=details)
     event.update(client_ip="local", method="CLI")
     AuditStore(client, settings).write(event)

@@ -9,6 +9,7 @@ from app.cli.agencies import agencies
 from app.cli.evaluate import evaluate
 from app.cli.ingest import ingest
 from app.cli.ops import backup_command, restore_command, sweep_command, verify
+from app.cli.records import records
 from app.cli.services import init, reset, serve, worker
 from app.cli.stack import stack
 
@@ -42,3 +43,4 @@ main.add_command(sweep_command)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(agencies)
+main.add_command(records)
