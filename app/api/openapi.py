@@ -44,6 +44,13 @@ FILE_N = _param("n", "file position in the record (0-based)", {"type": "integer"
 ERRORS = {"400": "bad parameter (message names it)", "401": "no or bad token",
           "403": "role not allowed", "404": "not found", "503": "search service unavailable"}
 
+CHANGE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["changes"], "properties": {
+        "changes": {"type": "object", "description": "{field: new value}; null clears"},
+        "reason": {"type": "string"}}}}}}
+REASON_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/search": {"get": _op("Search results", "officer, manager", [
         _param("q", "free text, result number, ID number, dates; diacritics optional"),
@@ -55,9 +62,41 @@ PATHS: dict[str, dict[str, Any]] = {
         _param("page", "1-based", {"type": "integer"}),
         _param("size", "1..100", {"type": "integer"}),
     ], STAFF, responses={"200": "{total, hits[], facets}", **ERRORS})},
-    "/results/{result_id}": {"get": _op("A record: metadata, text, validity, file links",
-                                        "officer, manager", [RESULT_ID], STAFF,
-                                        responses={"200": "record", **ERRORS})},
+    "/results/{result_id}": {
+        "get": _op("A record: metadata, text, validity, `version`, `withdrawn`, `replaces` "
+                   "(records it replaces), file links; `ETag` carries the version",
+                   "officer, manager", [RESULT_ID], STAFF,
+                   responses={"200": "record", **ERRORS}),
+        "patch": _op(
+            "Change fields; one new version. Editable: every metadata field but result_id and "
+            "files, and `text`. A change of status or valid_until needs `reason`; status "
+            "`replaced` needs `replaced_by` naming an existing record",
+            "officer, manager",
+            [RESULT_ID, _param("If-Match", "the version read (GET's ETag)", where="header",
+                               required=True)],
+            STAFF, body=CHANGE_BODY,
+            responses={"200": "the updated record (ETag: new version)",
+                       "412": "the record changed since that version: {current_version}",
+                       "422": "{fields: {field: why}} for every bad field",
+                       "428": "If-Match missing", **ERRORS})},
+    "/results/{result_id}/history": {"get": _op(
+        "Every version, newest first: {versions: [{version, at, by, source, reason, "
+        "changes: {field: {from, to}}}]}", "officer, manager", [RESULT_ID], STAFF,
+        responses={"200": "{result_id, versions[]}", **ERRORS})},
+    "/results/{result_id}/history/{version}": {"get": _op(
+        "The record's tracked fields as they were at one version", "officer, manager",
+        [RESULT_ID, _param("version", "a version number from the history",
+                           {"type": "integer"}, where="path")], STAFF,
+        responses={"200": "{result_id, version, at, by, source, record}", **ERRORS})},
+    "/results/{result_id}/withdraw": {"post": _op(
+        "Withdraw a record ingested in error: gone from search, citizens and coverage, kept "
+        "with its history", "manager", [RESULT_ID], STAFF, body=REASON_BODY,
+        responses={"200": "the record (withdrawn: true)",
+                   "422": "reason missing, or already withdrawn", **ERRORS})},
+    "/results/{result_id}/restore": {"post": _op(
+        "Restore a withdrawn record", "manager", [RESULT_ID], STAFF, body=REASON_BODY,
+        responses={"200": "the record (withdrawn: false)",
+                   "422": "reason missing, or not withdrawn", **ERRORS})},
     "/results/{result_id}/files/{n}": {"get": _op("The original file's bytes", "officer, manager",
                                                   [RESULT_ID, FILE_N], STAFF,
                                                   responses={"200": "file", **ERRORS})},

@@ -354,3 +354,18 @@ def test_twenty_concurrent_patches_one_wins_per_version_none_lost(
     for newer, older in itertools.pairwise(versions):
         if "summary" in newer["changes"] and "summary" in older["changes"]:
             assert newer["changes"]["summary"]["from"] == older["changes"]["summary"]["to"]
+
+
+def test_citizens_and_anonymous_callers_change_nothing(client: FlaskClient, staff: Staff) -> None:
+    citizen = _citizen_token(client, 1)
+    version = version_of(client, staff.officer_token, "CHG-0001")
+    for headers in ({}, bearer(citizen)):
+        url = "/api/v1/results/CHG-0001"
+        calls = [client.patch(url, json={"changes": {"holder_name": "X"}},
+                              headers={**headers, "If-Match": str(version)}),
+                 client.post(f"{url}/withdraw", json={"reason": "x"}, headers=headers),
+                 client.post(f"{url}/restore", json={"reason": "x"}, headers=headers),
+                 client.get(f"{url}/history", headers=headers),
+                 client.get(f"{url}/history/1", headers=headers)]
+        assert [c.status_code for c in calls] == [401] * 5
+    assert version_of(client, staff.officer_token, "CHG-0001") == version

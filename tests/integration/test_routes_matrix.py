@@ -60,6 +60,11 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/search"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>/files/<int:n>"): STAFF_API,
+    ("PATCH", "/api/v1/results/<path:result_id>"): STAFF_API,
+    ("GET", "/api/v1/results/<path:result_id>/history"): STAFF_API,
+    ("GET", "/api/v1/results/<path:result_id>/history/<int:version>"): STAFF_API,
+    ("POST", "/api/v1/results/<path:result_id>/withdraw"): MANAGER_API,
+    ("POST", "/api/v1/results/<path:result_id>/restore"): MANAGER_API,
     ("POST", "/api/v1/ingest"): STAFF_API,
     ("GET", "/api/v1/jobs/<job_id>"): STAFF_API,
     ("GET", "/api/v1/coverage"): MANAGER_API,
@@ -77,6 +82,10 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/ket-qua/<path:result_id>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/tep/<int:n>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/trang/<int:n>.png"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/sua"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/tinh-trang"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/rut"): MANAGER_WEB,
+    ("POST", "/ket-qua/<path:result_id>/khoi-phuc"): MANAGER_WEB,
     # managers' pages
     ("GET", "/bao-cao/so-hoa"): MANAGER_WEB,
     ("GET", "/bao-cao/so-hoa/in"): MANAGER_WEB,
@@ -93,7 +102,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 # Values for the URL variables: a record the citizen caller owns, so "allow" can mean 200.
 URL_VALUES = {"result_id": "XSS-0001", "n": 0, "job_id": "no-such-job", "kind": "csv",
-              "filename": "sohoa.css"}
+              "filename": "sohoa.css", "version": 1}
 CSRF = "matrix-csrf-token"
 
 
