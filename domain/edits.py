@@ -11,7 +11,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from domain.changes import ChangeRejected, apply_changes, validate_changes, validate_reason
-from domain.history import Commit, RecordMissing, StaleVersion, Who, commit, current_version
+from domain.history import Commit, RecordMissing, StaleVersion, Who, commit
 from domain.settings import Settings
 
 __all__ = ["ChangeRejected", "RecordMissing", "StaleVersion", "edit", "set_withdrawn"]
@@ -73,6 +73,3 @@ def set_withdrawn(client: Elasticsearch, settings: Settings, result_id: str, wit
         raise RecordMissing(result_id)
     return done
 
-
-def version_of(doc: dict[str, Any] | None) -> int:
-    return current_version(doc)

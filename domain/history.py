@@ -129,8 +129,10 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
     index = settings.index_name("results")
     for _attempt in range(MAX_ATTEMPTS):
         current, guard = _read(client, index, result_id)
-        if expected_version is not None and current_version(current) != expected_version:
-            raise StaleVersion(current_version(current) if current else None)
+        # A missing record is the mutation's to report (RecordMissing), not a stale version.
+        if (expected_version is not None and current is not None
+                and current_version(current) != expected_version):
+            raise StaleVersion(current_version(current))
         new = mutate(current)
         if new is None:
             return None

@@ -5,6 +5,7 @@ managers' withdraw / restore."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
@@ -90,7 +91,7 @@ def _committed(action: str, result_id: str, done: Commit) -> ResponseReturnValue
     return _record_answer(done.doc)
 
 
-def _run(action: str, result_id: str, write: Any) -> ResponseReturnValue:
+def _run(action: str, result_id: str, write: Callable[[], Commit]) -> ResponseReturnValue:
     """One change through the shared write path, every outcome audited and answered."""
     try:
         done = write()

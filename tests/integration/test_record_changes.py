@@ -141,6 +141,11 @@ def test_patch_without_if_match_is_refused(client: FlaskClient, staff: Staff) ->
     assert response.status_code == 428
     bad = patch(client, staff.officer_token, "CHG-0007", "abc", {"signer": "X Y"})
     assert bad.status_code == 400
+    missing = patch(client, staff.officer_token, "NO-SUCH-RECORD", 1, {"signer": "X Y"})
+    assert missing.status_code == 404
+    not_json = client.patch("/api/v1/results/CHG-0007", data="signer=X",
+                            headers={**bearer(staff.officer_token), "If-Match": "1"})
+    assert not_json.status_code == 422 and "body" in not_json.get_json()["fields"]
 
 
 def test_validation_names_each_bad_field(client: FlaskClient, staff: Staff) -> None:
