@@ -4,13 +4,12 @@ each one a version in the record's history and an entry in the audit log."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 from elasticsearch import Elasticsearch
 
-from app.audit import audit_cli
+from app.audit import audit_cli, os_user
 from app.cli.context import cli_client, cli_settings
 from domain.bulk_updates import RowError, UpdateFileError, UpdateRow, parse_updates
 from domain.edits import ChangeRejected, RecordMissing, edit
@@ -21,13 +20,6 @@ from domain.settings import Settings
 @click.group()
 def records() -> None:
     """Change indexed records (every change is a version in the record's history)."""
-
-
-def _who() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in a bare container
-        return "cli:unknown"
 
 
 def _apply(client: Elasticsearch, settings: Settings, row: UpdateRow, by: str
@@ -69,7 +61,7 @@ def update(csv_path: Path) -> None:
     except UpdateFileError as exc:
         raise click.ClickException(f"{csv_path.name}: {exc}") from exc
     applied = unchanged = 0
-    by = _who()
+    by = f"cli:{os_user()}"
     for row in rows:
         outcome = _apply(client, settings, row, by)
         if isinstance(outcome, RowError):
