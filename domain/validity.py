@@ -43,9 +43,6 @@ def validity_state(record: Mapping[str, Any], on: dt.date) -> str:
     return "valid"
 
 
-def is_valid(record: Mapping[str, Any], on: dt.date) -> bool:
-    return validity_state(record, on) == "valid"
-
 
 def valid_filter(on: dt.date) -> dict[str, Any]:
     """The same definition as an Elasticsearch filter (no scripts needed)."""
