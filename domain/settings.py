@@ -1,4 +1,4 @@
-"""The one place that reads the environment (see ../shared/CONTRACT.md).
+"""The one place that reads the environment (reference: docs/interfaces.md).
 
 Everything else receives a `Settings` object. Bad values fail fast with a message naming the
 variable, so a typo in a deployment stops the process at start-up instead of mid-batch.

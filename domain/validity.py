@@ -1,4 +1,4 @@
-"""Validity (còn hiệu lực) of a result on a date, exactly as CONTRACT.md defines it.
+"""Validity (còn hiệu lực) of a result on a date, exactly as docs/interfaces.md defines it.
 
 Valid on D: status == "active" and valid_from <= D and (valid_until is null or valid_until >= D).
 """

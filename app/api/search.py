@@ -1,4 +1,4 @@
-"""`GET /api/v1/search`: result search for staff (CONTRACT.md)."""
+"""`GET /api/v1/search`: result search for staff (docs/interfaces.md)."""
 
 from __future__ import annotations
 
