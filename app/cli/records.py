@@ -13,7 +13,6 @@ from app.audit import audit_cli, os_user
 from app.cli.context import cli_client, cli_settings
 from domain.bulk_updates import RowError, UpdateFileError, UpdateRow, parse_updates
 from domain.edits import ChangeRejected, RecordMissing, edit
-from domain.indices import ensure_indices
 from domain.settings import Settings
 
 
@@ -53,7 +52,6 @@ def update(csv_path: Path) -> None:
     """
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     try:
         rows, errors = parse_updates(csv_path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:

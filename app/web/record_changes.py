@@ -16,7 +16,7 @@ from app import extensions
 from app.audit import audit
 from app.auth.web import login_required_web
 from app.results import load_result
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.record_forms import (
     FormError,
     action_changes,

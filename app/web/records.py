@@ -19,7 +19,7 @@ from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
 from app.results import LINK_FIELDS, load_result, replaced_records
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.helpers import search_args
 from app.web.record_forms import EDIT_FIELDS, SOURCE_LABELS, shown_change
 from domain.changes import state_at
