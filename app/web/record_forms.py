@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.web.helpers import LEVEL_LABELS, STATUS_LABELS, vn_date
+from domain.changes import DATE_FIELDS
+
 # (field, label, input type) in form order. Status, replacement and validity end come from
 # the status actions below, each with its required reason.
 EDIT_FIELDS = (
@@ -122,6 +125,12 @@ def shown_change(field: str, change: Mapping[str, Any]) -> dict[str, str]:
             return f"({len(str(value))} ký tự)"
         if field == "withdrawn":
             return "có" if value else "không"
+        if field in DATE_FIELDS:
+            return vn_date(value)
+        if field == "status":
+            return STATUS_LABELS.get(str(value), str(value))
+        if field == "agency_level":
+            return LEVEL_LABELS.get(str(value), str(value))
         if field == "other_parties" and isinstance(value, list):
             return "; ".join(str(p.get("name", "")) for p in value if isinstance(p, dict))
         if isinstance(value, list):

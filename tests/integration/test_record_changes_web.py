@@ -177,6 +177,7 @@ def test_browser_officer_corrects_a_holder_name_and_finds_it(
         assert page.input_value("#f-holder_name") == "Ông Văn Trình Duyệt"
         page.fill("#f-holder_name", new_name)
         page.fill("#f-reason", "sai tên khi nhập")
+        page.screenshot(path=str(tmp_path / "edit.png"), full_page=True)
         page.click("form.edit-form button[type=submit]")
         page.wait_for_selector(".record-history")
         assert new_name in page.inner_text(".record-history")

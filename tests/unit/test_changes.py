@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.web.record_forms import FormError, action_changes, edit_changes, vn_error
+from app.web.record_forms import FormError, action_changes, edit_changes, shown_change, vn_error
 from domain.bulk_updates import UpdateFileError, parse_updates
 from domain.changes import (
     EDITABLE,
@@ -190,3 +190,6 @@ def test_record_page_forms() -> None:
             action_changes(bad)
     assert vn_error("reason", "a change of status needs a reason").startswith("Cần ghi lý do")
     assert "ngày không hợp lệ" in vn_error("issued_on", "is not a valid date: '2020-02-30'")
+    assert shown_change("issued_on", {"from": None, "to": "2020-03-04"}) == {
+        "label": "Ngày ban hành", "from": "(trống)", "to": "04/03/2020"}
+    assert shown_change("status", {"from": "active", "to": "revoked"})["to"] == "Đã thu hồi"
