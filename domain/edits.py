@@ -31,11 +31,13 @@ def _check_replacement(client: Elasticsearch, index: str, changes: dict[str, Any
 
 
 def edit(client: Elasticsearch, settings: Settings, result_id: str, changes: Any, reason: Any,
-         by: str, *, expected_version: int | None, source: str = "edit") -> Commit:
+         by: str, *, expected_version: int | None, source: str = "edit",
+         refresh: str | bool = "wait_for") -> Commit:
     """Validate and apply `changes` as one version.
 
     ChangeRejected names each bad field; StaleVersion when the record is no longer at
     `expected_version` (None: apply to whatever is current, the bulk CSV's way); RecordMissing.
+    `refresh` False skips waiting for search (bulk callers refresh once at the end).
     """
     index = settings.index_name("results")
     reason_text = reason.strip() if isinstance(reason, str) and reason.strip() else None
@@ -48,7 +50,7 @@ def edit(client: Elasticsearch, settings: Settings, result_id: str, changes: Any
         return apply_changes(current, effective) if effective else current
 
     done = commit(client, settings, result_id, mutate, Who(by, source, reason_text),
-                  expected_version=expected_version)
+                  expected_version=expected_version, refresh=refresh)
     if done is None:  # the mutation above always returns a state or raises
         raise RecordMissing(result_id)
     return done

@@ -149,7 +149,10 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
                 raise StaleVersion(None) from None
             continue
         entry = make_entry(result_id, version, who, changes, at)
-        HistoryStore(client, settings).add(entry, refresh=refresh)
+        # The small history index is refreshed at once rather than waited for: a second wait
+        # would double the latency of an edit, and its history is read right after.
+        HistoryStore(client, settings).add(entry, refresh=True if refresh == "wait_for"
+                                           else refresh)
         return Commit(doc, entry)
     raise RuntimeError(f"{result_id}: lost {MAX_ATTEMPTS} write races in a row; try again")
 

@@ -26,7 +26,7 @@ def _apply(client: Elasticsearch, settings: Settings, row: UpdateRow, by: str
     """The row's new version number, None when it changed nothing, or why it was refused."""
     try:
         done = edit(client, settings, row.result_id, row.changes, row.reason, by,
-                    expected_version=None)
+                    expected_version=None, refresh=False)
     except RecordMissing:
         return RowError(row.line, row.result_id, "no such record in the index")
     except ChangeRejected as exc:
@@ -68,6 +68,8 @@ def update(csv_path: Path) -> None:
             unchanged += 1
         else:
             applied += 1
+    # Rows are written without waiting for search; one refresh makes them all visible.
+    client.indices.refresh(index=[settings.index_name("results"), settings.index_name("history")])
     for error in sorted(errors, key=lambda e: e.line):
         click.secho(f"✗ {csv_path.name} {error}", fg="red", err=True)
     click.echo(f"{applied} record(s) changed, {unchanged} already so, "
