@@ -50,6 +50,29 @@ def add_headers(response: Response) -> Response:
 
 
 _redacting_installed = False
+_TRACEBACKS = logging.Formatter()
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask ID-like numbers in the message, the traceback and the stack of one log record.
+
+    The traceback is formatted here, masked and kept as `exc_text`: handlers' formatters use
+    `exc_text` when it is set, so the clear text never reaches any of them."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):
+        message = None  # a malformed call: the handler reports it; nothing to mask here
+    if message is not None:
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
 
 
 def install_log_redaction() -> None:
@@ -60,15 +83,7 @@ def install_log_redaction() -> None:
     previous = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return record
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return record
+        return redact_record(previous(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
     _redacting_installed = True
