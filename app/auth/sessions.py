@@ -85,10 +85,12 @@ class SessionStore:
 class ServerSession(SecureCookieSession):
     """A session dict that knows its id; `regenerate()` asks for a fresh id (sign-in)."""
 
-    def __init__(self, initial: dict[str, Any] | None = None, sid: str = "") -> None:
+    def __init__(self, initial: dict[str, Any] | None = None, sid: str = "",
+                 unavailable: bool = False) -> None:
         super().__init__(initial or {})
         self.sid = sid
         self.previous_sid = ""
+        self.unavailable = unavailable  # Redis down: usable for this request, never saved
 
     def regenerate(self) -> None:
         self.previous_sid, self.sid = self.sid, ""
@@ -115,21 +117,21 @@ class RedisSessionInterface(SessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return self.secure(app)
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession | None:
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app), "")
         try:
             data = self.store_for(app).load(sid) if sid else None
         except REDIS_DOWN:
-            # Fail closed: nobody is signed in while sessions cannot be read; views that need
-            # Redis answer 503 themselves. Logged, then Flask uses a null session.
+            # Fail closed: nobody is signed in while sessions cannot be read; pages still render
+            # and views that need Redis answer 503 themselves.
             log.warning("sessions unavailable: Redis cannot be reached")
-            return None
+            return ServerSession(unavailable=True)
         if data is None:
             return ServerSession()
         return ServerSession(data, sid)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not isinstance(session, ServerSession):
+        if not isinstance(session, ServerSession) or session.unavailable:
             return
         store = self.store_for(app)
         name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
