@@ -15,7 +15,6 @@ from app.auth.accounts import ROLES, AccountError, AccountStore
 from app.auth.passwords import PasswordPolicyError
 from app.auth.sessions import SessionStore
 from app.cli.context import cli_client, cli_settings
-from domain.indices import ensure_indices
 from domain.settings import Settings
 
 T = TypeVar("T")
@@ -29,7 +28,6 @@ def users() -> None:
 def _open() -> tuple[AccountStore, Elasticsearch, Settings]:
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _m: None)
     return AccountStore(client, settings), client, settings
 
 
