@@ -82,7 +82,8 @@ def start_session(identity: CitizenIdentity) -> ResponseReturnValue:
 def results() -> ResponseReturnValue:
     items = own_results(g.citizen_id, g.citizen_witnesses)
     audit("citizen.results", count=len(items))
-    return render_template("citizen/results.html", items=items)
+    return render_template("citizen/results.html", items=items,
+                           shared_scope=bool(g.citizen_witnesses))
 
 
 @bp.get("/cong-dan/ho-so/<path:result_id>")

@@ -151,6 +151,17 @@ def test_a_co_party_signing_in_as_the_holder_gets_nothing_they_could_not_see(app
         assert response.get_json()["scope"] == "shared"
     else:
         assert response.status_code == 401
+    # The same on the pages, which say why the list is short.
+    web = app.test_client()
+    csrf = set_csrf(web)
+    signed_in = web.post("/cong-dan", data={"id_number": WIFE["id"], "birth_date": WIFE["dmy"],
+                                            "result_number": MARRIAGE["result_number"],
+                                            "csrf_token": csrf})
+    if signed_in.status_code == 302:
+        page = web.get("/cong-dan/ho-so").get_data(as_text=True)
+        assert MARRIAGE["result_number"] in page and WIFE_ALONE["result_number"] not in page
+        assert "chỉ thấy các kết quả" in page
+        assert web.get(f"/cong-dan/ho-so/{WIFE_ALONE['result_id']}").status_code == 404
     # The wife proving herself with a record only she holds sees all of hers.
     own = citizen_login(client, WIFE["id"], WIFE["birth"], WIFE_ALONE["result_number"])
     assert own.get_json()["scope"] == "all"
