@@ -1,11 +1,14 @@
 """Server-side sessions in Redis, so that ending a session really ends it.
 
-The browser holds only a random 256-bit session id (cookie `sohoa_session`); the session's
-contents live in Redis under `<prefix>:session:<sha256(id)>` with an expiry, so a copied cookie
-stops working the moment the session is cleared (sign-out), and an id never appears in clear in
-Redis. Each session that belongs to somebody (`staff:<username>`, `citizen:<hash>`) is also listed
-under `<prefix>:sessions-of:<subject>`, so disabling an account or changing its password ends every
-session of it at once (`SessionStore.revoke_subject`). Citizen API tokens use the same store.
+Once somebody signs in, the browser holds only a random 256-bit session id (cookie
+`sohoa_session` = `s.<id>`); the session's contents live in Redis under
+`<prefix>:session:<sha256(id)>` with an expiry, so a copied cookie stops working the moment the
+session is cleared (sign-out), and an id never appears in clear in Redis. A visitor who has not
+signed in keeps a signed cookie (a CSRF token, nothing to revoke), so anonymous traffic writes
+nothing to Redis. Each session that belongs to somebody (`staff:<username>`,
+`citizen:<ID number>`) is also listed under `<prefix>:sessions-of:<sha256(subject)>`, so
+disabling an account or changing its password ends every session of it at once
+(`SessionStore.revoke_subject`). Citizen API tokens use the same store.
 """
 
 from __future__ import annotations
@@ -19,20 +22,32 @@ from typing import Any
 import redis
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSession, SessionInterface, SessionMixin
+from flask.sessions import (
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionInterface,
+    SessionMixin,
+)
+from itsdangerous import BadSignature
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
 SIGNED_IN_TTL_S = 10 * 3600   # a staff working day (the session's own clock may end it sooner)
-ANONYMOUS_TTL_S = 3600        # a CSRF token for a form, a 30-minute citizen visit
+ANONYMOUS_TTL_S = 3600        # a visitor's signed cookie (a CSRF token for a form)
+SID_PREFIX = "s."             # cookie value of a server-side session; others are signed cookies
 _SERIALIZER = TaggedJSONSerializer()
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def session_id_of(cookie_value: str) -> str:
+    """The server-side session id a `sohoa_session` cookie names ("" for a signed cookie)."""
+    return cookie_value[len(SID_PREFIX):] if cookie_value.startswith(SID_PREFIX) else ""
 
 
 class SessionStore:
@@ -104,8 +119,10 @@ def regenerate(session: SessionMixin) -> None:
 
 
 class RedisSessionInterface(SessionInterface):
-    """Flask sessions kept in a `SessionStore`; `subjects_of` names who a session belongs to,
-    `secure` decides the cookie's Secure flag per request (debug and tests run over http)."""
+    """Signed-in sessions kept in a `SessionStore`, the cookie holding `s.<id>`; a session that
+    belongs to nobody (a visitor's CSRF token) stays a signed cookie, so anonymous traffic never
+    writes to Redis. `subjects_of` names who a session belongs to; `secure` decides the cookie's
+    Secure flag per request (debug and tests run over http)."""
 
     def __init__(self, store_for: Callable[[Flask], SessionStore],
                  subjects_of: Callable[[dict[str, Any]], tuple[str, ...]],
@@ -113,44 +130,66 @@ class RedisSessionInterface(SessionInterface):
         self.store_for = store_for
         self.subjects_of = subjects_of
         self.secure = secure
+        self.signed = SecureCookieSessionInterface()
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return self.secure(app)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        sid = request.cookies.get(self.get_cookie_name(app), "")
+        value = request.cookies.get(self.get_cookie_name(app), "")
+        if not value.startswith(SID_PREFIX):
+            return ServerSession(self._unsign(app, value))
+        sid = session_id_of(value)
         try:
-            data = self.store_for(app).load(sid) if sid else None
+            data = self.store_for(app).load(sid)
         except REDIS_DOWN:
             # Fail closed: nobody is signed in while sessions cannot be read; pages still render
             # and views that need Redis answer 503 themselves.
             log.warning("sessions unavailable: Redis cannot be reached")
             return ServerSession(unavailable=True)
-        if data is None:
-            return ServerSession()
-        return ServerSession(data, sid)
+        return ServerSession(data, sid) if data is not None else ServerSession()
+
+    def _unsign(self, app: Flask, value: str) -> dict[str, Any]:
+        serializer = self.signed.get_signing_serializer(app)
+        if not value or serializer is None:
+            return {}
+        try:
+            data = serializer.loads(value, max_age=ANONYMOUS_TTL_S)
+        except BadSignature:  # expired or forged: a fresh, empty session
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, ServerSession) or session.unavailable:
             return
         store = self.store_for(app)
-        name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
-                              self.get_cookie_path(app))
         if session.previous_sid:
             store.delete(session.previous_sid)
-        if not session:
-            if session.sid and session.modified:
-                store.delete(session.sid)
-                response.delete_cookie(name, domain=domain, path=path)
-            return
         if not session.modified and not session.previous_sid:
             return
-        sid = session.sid or store.new_id()
         subjects = self.subjects_of(dict(session))
-        store.save(sid, dict(session), SIGNED_IN_TTL_S if subjects else ANONYMOUS_TTL_S,
-                   subjects)
-        response.set_cookie(name, sid, httponly=self.get_cookie_httponly(app),
+        if session.sid and not subjects:
+            store.delete(session.sid)  # signed out: nothing of it may outlive the sign-out
+        if not session:
+            response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
+                                   path=self.get_cookie_path(app))
+            return
+        if subjects:
+            sid = session.sid or store.new_id()
+            store.save(sid, dict(session), SIGNED_IN_TTL_S, subjects)
+            value = SID_PREFIX + sid
+        else:
+            serializer = self.signed.get_signing_serializer(app)
+            if serializer is None:
+                raise RuntimeError("SECRET_KEY is not set: sessions cannot be signed")
+            value = serializer.dumps(dict(session))
+        self._set_cookie(app, response, value)
+
+    def _set_cookie(self, app: Flask, response: Response, value: str) -> None:
+        response.set_cookie(self.get_cookie_name(app), value,
+                            httponly=self.get_cookie_httponly(app),
                             secure=self.get_cookie_secure(app),
-                            samesite=self.get_cookie_samesite(app), domain=domain, path=path,
+                            samesite=self.get_cookie_samesite(app),
+                            domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
                             partitioned=self.get_cookie_partitioned(app))
         response.vary.add("Cookie")

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from app import extensions
 from app.auth.ratelimit import FailureLimiter, Limit
-from app.auth.sessions import SessionStore
+from app.auth.sessions import SessionStore, session_id_of
 from app.citizen.identity import CitizenIdentity, IdentityClaim
 from domain.settings import Settings
 from tests.conftest import REPO, WorkerProcess, run_cli, settings_env
@@ -169,6 +169,18 @@ def test_a_co_party_signing_in_as_the_holder_gets_nothing_they_could_not_see(app
                                                         WIFE_ALONE["result_id"]}
 
 
+def test_visitors_write_nothing_to_redis(app: Flask, session_settings: Settings) -> None:
+    redis_client = app.extensions["sohoa.redis"]
+    pattern = f"{session_settings.index_prefix}:session:*"
+    before = len(list(redis_client.scan_iter(pattern)))
+    for _ in range(5):
+        client = app.test_client()
+        for page in ("/cong-dan", "/dang-nhap"):
+            assert client.get(page).status_code == 200
+        assert not session_id_of(_cookie(client))  # a signed cookie, not a server session
+    assert len(list(redis_client.scan_iter(pattern))) == before
+
+
 def test_citizen_token_ends_with_logout(app: Flask) -> None:
     client = app.test_client()
     token = _token(client, WIFE, WIFE_ALONE)
@@ -215,7 +227,7 @@ def test_staff_session_ends_with_logout_even_for_a_copied_cookie(
     assert thief.get("/").status_code == 302
     with app.app_context():
         assert SessionStore(extensions.redis_client(),
-                            session_settings.index_prefix).load(copied) is None
+                            session_settings.index_prefix).load(session_id_of(copied)) is None
 
 
 def test_disable_and_password_change_delete_the_sessions_in_redis(
@@ -226,15 +238,16 @@ def test_disable_and_password_change_delete_the_sessions_in_redis(
     for _ in range(2):
         client = app.test_client()
         assert web_login(client, staff.manager, staff.password).status_code == 302
-        sessions.append(_cookie(client))
-    assert all(store_of.load(sid) is not None for sid in sessions)
+        sessions.append(session_id_of(_cookie(client)))
+    assert all(sid and store_of.load(sid) is not None for sid in sessions)
     changed = subprocess_input(session_settings, "Mật-khẩu-khác-" + "9" * 6, "users",
                                "set-password", staff.manager, "--password-stdin")
     assert changed.returncode == 0, changed.stderr
     assert all(store_of.load(sid) is None for sid in sessions)
     client = app.test_client()
     assert web_login(client, staff.officer, staff.password).status_code == 302
-    sid = _cookie(client)
+    sid = session_id_of(_cookie(client))
+    assert store_of.load(sid) is not None
     disabled = run_cli(session_settings, "users", "disable", staff.officer)
     assert disabled.returncode == 0, disabled.stderr
     assert store_of.load(sid) is None
