@@ -91,8 +91,11 @@ class ResultNumberProvider:
         self.year_fallback = year_fallback
 
     def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        # A pending record's fields are unconfirmed extractions: they prove nobody's identity.
+        guarded = {"bool": {"must": [query],
+                            "must_not": [{"term": {"review.state": "pending"}}]}}
         response = self.client.search(
-            index=self.index, size=MAX_CANDIDATES, query=query,
+            index=self.index, size=MAX_CANDIDATES, query=guarded,
             source_includes=["result_id", "holder_id_number", "holder_birth_date",
                              "other_parties"])
         return [hit["_source"] for hit in response["hits"]["hits"]]

@@ -17,6 +17,14 @@ SUMMARY_FIELDS = ("result_id", "result_number", "document_type", "procedure_name
                   "holder_name")
 
 
+PENDING_QUERY = {"term": {"review.state": "pending"}}
+
+
+def is_pending(source: dict[str, Any]) -> bool:
+    """Extracted fields not yet confirmed by an officer: not shown to citizens."""
+    return (source.get("review") or {}).get("state") == "pending"
+
+
 def belongs_to(source: dict[str, Any], id_number: str) -> bool:
     parties = source.get("party_id_numbers")
     if parties is None:  # documents written before the field existed
@@ -30,7 +38,8 @@ def own_results(id_number: str) -> list[dict[str, Any]]:
     settings = extensions.settings()
     response = extensions.es().search(
         index=settings.index_name("results"), size=MAX_RESULTS,
-        query={"term": {"party_id_numbers": id_number}},
+        query={"bool": {"filter": [{"term": {"party_id_numbers": id_number}}],
+                        "must_not": [PENDING_QUERY]}},
         source_includes=[*SUMMARY_FIELDS, "holder_id_number"])
     today = settings.effective_today()
     items = []
@@ -49,7 +58,7 @@ def own_results(id_number: str) -> list[dict[str, Any]]:
 def own_record(result_id: str, id_number: str) -> dict[str, Any] | None:
     """The stored record when it is the citizen's; None when it is not *or* does not exist."""
     source = load_result(result_id)
-    if source is None or not belongs_to(source, id_number):
+    if source is None or is_pending(source) or not belongs_to(source, id_number):
         return None
     return source
 

@@ -1,0 +1,60 @@
+"""Repair of OCR-damaged words against a Vietnamese word list (underthesea's Viet74K).
+
+A phrase the list does not know, whose folded form matches exactly one phrase it does know
+(`thục phẩm` -> `thực phẩm`, `giầy chứng nhận` -> `giấy chứng nhận`), is replaced by it. Only
+multi-syllable phrases are repaired: one syllable alone has too many accented readings.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from domain.text.vietnamese import fold_diacritics, normalize
+
+_LOCK = threading.Lock()
+_MAX_LEN = 4
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    with _LOCK:
+        import underthesea  # the package ships the word list; loaded on first use only
+
+        path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
+        words = {normalize(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()
+                 if " " in line.strip()}
+        by_fold: dict[str, set[str]] = {}
+        for word in words:
+            by_fold.setdefault(fold_diacritics(word), set()).add(word)
+        return frozenset(words), {k: tuple(sorted(v)) for k, v in by_fold.items()}
+
+
+def repair_phrase(text: str) -> tuple[str, bool, bool]:
+    """(repaired lower-case text, whether anything was repaired, whether every syllable sits in
+    a known multi-syllable word)."""
+    words, by_fold = _lexicon()
+    syllables = normalize(text).split()
+    out: list[str] = []
+    repaired = False
+    covered = True
+    i = 0
+    while i < len(syllables):
+        for length in range(min(_MAX_LEN, len(syllables) - i), 1, -1):
+            phrase = " ".join(syllables[i:i + length])
+            if phrase in words:
+                out.append(phrase)
+                break
+            candidates = by_fold.get(fold_diacritics(phrase), ())
+            if len(candidates) == 1:
+                out.append(candidates[0])
+                repaired = True
+                break
+        else:
+            out.append(syllables[i])
+            covered = False
+            i += 1
+            continue
+        i += length
+    return " ".join(out), repaired, covered
