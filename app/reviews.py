@@ -36,7 +36,7 @@ def pending_queue(agency_code: str | None, page: int, size: int) -> dict[str, An
         index=settings.index_name("results"), from_=(page - 1) * size, size=size,
         query={"bool": {"filter": filters}}, source=list(QUEUE_FIELDS), track_total_hits=True,
         sort=[{"review.min_confidence": {"order": "asc", "missing": "_first"}},
-              {"ingested_at": {"order": "asc", "unmapped_type": "date"}}, {"_id": "asc"}])
+              {"ingested_at": {"order": "asc", "unmapped_type": "date"}}, {"result_id": "asc"}])
     hits = []
     for hit in response["hits"]["hits"]:
         source = hit["_source"]

@@ -37,6 +37,7 @@ class Record:
     result_id: str
     metadata: dict[str, Any]  # every manifest field but `files`, dates as ISO strings
     files: tuple[RecordFile, ...]
+    derived_id: bool = False  # result_id computed from the files' content
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,12 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
     ):
         raise RecordError('\'other_parties\' must be a list of {"name", "id_number"} objects')
     files = _check_files(data["files"], base_dir, max_bytes)
-    if result_id is None:
+    derived = result_id is None
+    if derived:
         result_id = content_result_id(files)
     metadata = {k: v for k, v in data.items() if k not in ("files", "result_id")}
     metadata["result_id"] = result_id
-    return Record(line_no, result_id, metadata, files)
+    return Record(line_no, result_id, metadata, files, derived)
 
 
 def content_result_id(files: Iterable[RecordFile]) -> str:
@@ -203,6 +205,11 @@ def _refuse_duplicates(
     for record in records:
         lines_by_id[record.result_id].append(record.line_no)
     duplicated = {rid: nos for rid, nos in lines_by_id.items() if len(nos) > 1}
+    # The same scan twice without a result_id and with the same fields is one record, not a
+    # conflict: keep its first line.
+    for rid in [rid for rid in duplicated if _same_content(records, rid)]:
+        first = duplicated.pop(rid)[0]
+        records = [r for r in records if r.result_id != rid or r.line_no == first]
     kept = [r for r in records if r.result_id not in duplicated]
     for record in records:
         if record.result_id in duplicated:
@@ -217,6 +224,12 @@ def _refuse_duplicates(
             )
     errors.sort(key=lambda e: e.line_no)
     return kept, errors
+
+
+def _same_content(records: list[Record], result_id: str) -> bool:
+    lines = [r for r in records if r.result_id == result_id]
+    return all(r.derived_id for r in lines) and all(r.metadata == lines[0].metadata
+                                                    for r in lines)
 
 
 def read_manifest(manifest: Path, max_bytes: int) -> tuple[list[Record], list[LineError]]:

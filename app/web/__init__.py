@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from app.web import helpers, records, search  # noqa: E402,F401  (routes register on import)
+from app.web import helpers, records, review, search  # noqa: E402,F401  (routes register on import)
