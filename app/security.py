@@ -28,7 +28,7 @@ HEADERS = {
 }
 SMALL_BODY_BYTES = 64 * 1024       # everything but uploads: forms and JSON are tiny
 MAX_QUERY_STRING = 4096
-UPLOAD_ENDPOINTS = frozenset({"api.ingest"})
+UPLOAD_ENDPOINTS = frozenset({"api.ingest", "web.upload_page"})
 
 def limit_request() -> None:
     if len(request.query_string) > MAX_QUERY_STRING:

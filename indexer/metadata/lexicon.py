@@ -18,23 +18,26 @@ _MAX_LEN = 4
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+def _lexicon() -> tuple[frozenset[str], frozenset[str], dict[str, tuple[str, ...]]]:
+    """(multi-syllable words, single syllables, multi-syllable words by folded form)."""
     with _LOCK:
         import underthesea  # the package ships the word list; loaded on first use only
 
         path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
-        words = {normalize(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()
-                 if " " in line.strip()}
+        entries = {normalize(line.strip())
+                   for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+        words = frozenset(e for e in entries if " " in e)
+        singles = frozenset(e for e in entries if " " not in e)
         by_fold: dict[str, set[str]] = {}
         for word in words:
             by_fold.setdefault(fold_diacritics(word), set()).add(word)
-        return frozenset(words), {k: tuple(sorted(v)) for k, v in by_fold.items()}
+        return words, singles, {k: tuple(sorted(v)) for k, v in by_fold.items()}
 
 
 def repair_phrase(text: str) -> tuple[str, bool, bool]:
-    """(repaired lower-case text, whether anything was repaired, whether every syllable sits in
-    a known multi-syllable word)."""
-    words, by_fold = _lexicon()
+    """(repaired lower-case text, whether anything was repaired, whether every syllable is a
+    known word or sits in one)."""
+    words, singles, by_fold = _lexicon()
     syllables = normalize(text).split()
     out: list[str] = []
     repaired = False
@@ -53,7 +56,7 @@ def repair_phrase(text: str) -> tuple[str, bool, bool]:
                 break
         else:
             out.append(syllables[i])
-            covered = False
+            covered = covered and syllables[i] in singles
             i += 1
             continue
         i += length
