@@ -22,18 +22,18 @@ def _title_segments(segments: Sequence[Segment]) -> list[Segment]:
     for i, seg in enumerate(segments):
         if seg.page != 1:
             break
-        if not _is_title_line(seg):
+        if not is_title_line(seg):
             continue
         parts = [seg]
         for nxt in segments[i + 1:i + 3]:
-            if nxt.line > parts[-1].line + 2 or not _is_title_line(nxt):
+            if nxt.line > parts[-1].line + 2 or not is_title_line(nxt):
                 break
             parts.append(nxt)
         return parts
     return []
 
 
-def _is_title_line(seg: Segment) -> bool:
+def is_title_line(seg: Segment) -> bool:
     return (is_upper_line(seg.text) and len(seg.text.split()) >= 2 and ":" not in seg.text
             and not seg.text.startswith("(") and not _NOT_TITLE.match(seg.folded)
             and not any(ch.isdigit() for ch in seg.text))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from indexer.metadata.agency import Register, match_agency
 from indexer.metadata.dates import add_months, dates_in, first_date
-from indexer.metadata.doctype import find_document_type
+from indexer.metadata.doctype import find_document_type, is_title_line
 from indexer.metadata.layout import Segment, document_segments
 from indexer.metadata.model import Extraction, Person
 from indexer.metadata.numbers import number_key, repair_result_number
@@ -45,8 +45,12 @@ def _top(segments: Sequence[Segment]) -> list[Segment]:
 
 
 def _number_token(text: str) -> str:
-    """The number at the start of `text`: tokens joined while a separator links them."""
+    """The number at the start of `text`: tokens joined while a separator links them; a slash
+    OCR read as a space (`14 2020/GCNKH`) is put back when the rest is clearly the number's."""
     tokens = text.split()
+    if (len(tokens) > 1 and tokens[0].isdigit() and len(tokens[0]) <= 6
+            and re.match(r"^(?:(?:19|20)\d{2}/|[A-ZĐ]{2,}[-/])", tokens[1])):
+        tokens = [f"{tokens[0]}/{tokens[1]}", *tokens[2:]]
     out = tokens[:1]
     for tok in tokens[1:]:
         if out[-1][-1:] in "/-" or tok[:1] in "/-":
@@ -134,7 +138,13 @@ def _validity(ex: Extraction, segments: Sequence[Segment]) -> None:
 def _agency(ex: Extraction, top: Sequence[Segment], register: Register | None) -> None:
     if not register:
         return
-    header = [s for s in top if not _NUMBER_LINE.match(s.folded)][:8]
+    # The header is what stands above the number, the dateline and the title; a body line
+    # naming an agency ("Ủy ban nhân dân phường X, quận Y, thành phố Hà Nội") is not the issuer.
+    header = []
+    for seg in top[:12]:
+        if _NUMBER_LINE.match(seg.folded) or _DATELINE.search(seg.folded) or is_title_line(seg):
+            break
+        header.append(seg)
     found = match_agency(header, register)
     if found:
         ex.put("agency_code", found.agency.agency_code, found.confidence, "header + register")

@@ -19,7 +19,7 @@ _MAX_LEN = 4
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[frozenset[str], frozenset[str], dict[str, tuple[str, ...]]]:
-    """(multi-syllable words, single syllables, multi-syllable words by folded form)."""
+    """(multi-syllable words, single syllables, words of either kind by folded form)."""
     with _LOCK:
         import underthesea  # the package ships the word list; loaded on first use only
 
@@ -29,9 +29,19 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str], dict[str, tuple[str, ...
         words = frozenset(e for e in entries if " " in e)
         singles = frozenset(e for e in entries if " " not in e)
         by_fold: dict[str, set[str]] = {}
-        for word in words:
+        for word in entries:
             by_fold.setdefault(fold_diacritics(word), set()).add(word)
         return words, singles, {k: tuple(sorted(v)) for k, v in by_fold.items()}
+
+
+def _sure_single(syllable: str, singles: frozenset[str],
+                 by_fold: dict[str, tuple[str, ...]]) -> bool:
+    """A known syllable, and not one written without marks that has marked readings too
+    (`ho`: hồ, họ, hộ…), which may be a lost mark."""
+    if syllable not in singles:
+        return False
+    folded = fold_diacritics(syllable)
+    return syllable != folded or len(by_fold.get(folded, ())) <= 1
 
 
 def repair_phrase(text: str) -> tuple[str, bool, bool]:
@@ -49,14 +59,14 @@ def repair_phrase(text: str) -> tuple[str, bool, bool]:
             if phrase in words:
                 out.append(phrase)
                 break
-            candidates = by_fold.get(fold_diacritics(phrase), ())
+            candidates = [c for c in by_fold.get(fold_diacritics(phrase), ()) if " " in c]
             if len(candidates) == 1:
                 out.append(candidates[0])
                 repaired = True
                 break
         else:
             out.append(syllables[i])
-            covered = covered and syllables[i] in singles
+            covered = covered and _sure_single(syllables[i], singles, by_fold)
             i += 1
             continue
         i += length

@@ -24,6 +24,7 @@ SURNAMES = frozenset(_SURNAME_TEXT.split())
 # How each family name is written (folded -> accented); OCR that drops or shifts a mark on the
 # family name (`Nguyên`, `Lẽ`, `Đỉnh`) is written back. Ambiguous folds (vu: Vũ/Vu) stay out.
 _SURNAME_SPELLING = {
+    "vu": "Vũ", "vo": "Võ", "do": "Đỗ", "ho": "Hồ", "dam": "Đàm", "hua": "Hứa", "ton": "Tôn",
     "nguyen": "Nguyễn", "tran": "Trần", "le": "Lê", "pham": "Phạm", "hoang": "Hoàng",
     "huynh": "Huỳnh", "phan": "Phan", "dang": "Đặng", "bui": "Bùi", "ngo": "Ngô",
     "duong": "Dương", "dinh": "Đinh", "doan": "Đoàn", "trinh": "Trịnh", "truong": "Trương",
@@ -61,11 +62,14 @@ def _capitalised(word: str) -> bool:
 
 
 def _given(word: str) -> tuple[str, bool]:
-    """A middle/given syllable written back when OCR shifted its marks; and whether known."""
+    """A middle/given syllable written back when OCR shifted its marks; and whether it is
+    sure: a listed syllable written without marks whose marked readings are listed too
+    (`Dung`: Dung or Dũng) may be a lost mark, so it is not."""
     lower = normalize(word)
-    if lower in NAME_SYLLABLES:
-        return word, True
     candidates = _SYLLABLE_BY_FOLD.get(fold_diacritics(lower), [])
+    if lower in NAME_SYLLABLES:
+        unmarked = lower == fold_diacritics(lower)
+        return word, not (unmarked and len(candidates) > 1)
     if len(candidates) == 1:
         return candidates[0], True
     return word, False

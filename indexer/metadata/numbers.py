@@ -15,10 +15,10 @@ _SEPARATORS = str.maketrans({"\\": "/", "|": "/", "⁄": "/", "–": "-", "—":
                              "‑": "-", "_": "-"})
 _CLEAN = re.compile(r"^\d{1,6}(?:/(?:19|20)\d{2})?/[A-ZĐ][A-ZĐ0-9]*(?:[-/.][A-ZĐ0-9]+)*$")
 # A slash read as I, l, 1, | or ! between the number and a year.
-_SLASH_AS_LETTER_YEAR = re.compile(r"^(\d{1,6})[Il1!|]((?:19|20)\d{2})/(.+)$")
+_SLASH_AS_LETTER_YEAR = re.compile(r"^(\d{1,6})[IlL1!|]((?:19|20)\d{2})/(.+)$")
 # A slash lost or misread between the number and the symbol.
 _SLASH_LOST = re.compile(r"^(\d{1,6})[Il!|]?([A-ZĐ][A-ZĐ0-9]*(?:[-/][A-ZĐ0-9]+)*)$")
-_YEAR_LOST = re.compile(r"^(\d{1,6})[Il1!|/]?((?:19|20)\d{2})[Il1!|]([A-ZĐ].*)$")
+_YEAR_LOST = re.compile(r"^(\d{1,6})[IlL1!|/]?((?:19|20)\d{2})[IlL1!|]([A-ZĐ].*)$")
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
                                    "|": "1", "!": "1", "i": "1", "S": "5", "B": "8",
                                    "Z": "2", "g": "9"})

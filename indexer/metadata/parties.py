@@ -17,13 +17,15 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from domain.text.vietnamese import normalize
 from indexer.metadata.dates import first_date
 from indexer.metadata.layout import Segment, is_upper_line
 from indexer.metadata.model import Person
 from indexer.metadata.names import same_person, split_name
 from indexer.metadata.numbers import digits_of, id_trust
 
-_LABELLED = re.compile(r"^(?:\d{1,2}\s*[.)]\s*|[-+*]\s*)?(?P<label>[a-z][a-z ,/]{1,60}?)\s*:\s*")
+# A label may follow list numbering ("5.", "-"), which OCR also turns into stray marks ("°.").
+_LABELLED = re.compile(r"^[^a-z]{0,5}?(?P<label>[a-z][a-z ,/]{1,60}?)\s*:\s*")
 _PERSON_LABEL = re.compile(r"ho.{0,14}ten|\bchu\b|\bnguoi\b|cap cho|dung ten|\bong\b|\bba\b")
 _NOT_PERSON = re.compile(r"ten (?:ho kinh doanh|co so|doanh nghiep|cong ty|cua hang|to chuc|"
                          r"cong trinh|du an)|noi |dia chi|dia diem")
@@ -31,7 +33,7 @@ _ISSUED_TO = re.compile(r"nguoi duoc cap|cap cho|nguoi dung ten")
 _ID_LABEL = re.compile(r"dinh danh|can cuoc|cccd|cmnd|chung minh|giay to tuy than|ho chieu")
 _ID_RUN = re.compile(r"[0-9OoIl|]{1,4}(?:[ .]?[0-9OoIl|]{1,4}){2,5}")
 _BIRTH_LABEL = re.compile(r"nam sinh|sinh ngay|ngay sinh")
-_ADDRESS_LABEL = re.compile(r"^(?:\d{1,2}\s*[.)]\s*)?(?:noi cu tru|noi thuong tru|thuong tru|"
+_ADDRESS_LABEL = re.compile(r"^[^a-z]{0,5}?(?:noi cu tru|noi thuong tru|thuong tru|"
                             r"dia chi thuong tru|dia chi cu tru|cho o hien nay|cho o|dia chi)\s*:")
 _OTHER_ADDRESS = re.compile(r"dia chi (?:co so|tru so|kinh doanh|cong trinh)")
 _STOP = re.compile(r"^(?:noi nhan|phu luc|kem theo)")
@@ -115,6 +117,8 @@ def _merge(drafts: list[_Draft]) -> list[_Draft]:
             merged.append(draft)
             continue
         same.mentions += 1
+        # Two mentions spelt alike vouch for the spelling (OCR rarely errs twice the same way).
+        same.known_surname = same.known_surname or normalize(same.name) == normalize(draft.name)
         same.issued_to = same.issued_to or draft.issued_to
         same.id_number = same.id_number or draft.id_number
         same.id_clean = same.id_clean or draft.id_clean
