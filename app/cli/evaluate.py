@@ -13,7 +13,6 @@ from elasticsearch import Elasticsearch, helpers
 from app.cli.context import cli_client, cli_settings
 from app.cli.ingest import wait_for_jobs
 from domain.agencies import AgencyStore, parse_register
-from domain.indices import ensure_indices
 from domain.records import parse_manifest_lines, read_manifest
 from domain.search import evaluation as search_eval
 from domain.settings import Settings
@@ -141,11 +140,10 @@ def eval_extract(corpus_dir: Path, timeout: int) -> None:
     the content), processed by the running worker (`sohoa worker`, same SOHOA_INDEX_PREFIX; use
     a scratch prefix), and each extracted field compared with the manifest's: accuracy,
     coverage, and accuracy among values extracted with confidence >= 0.9. The agency register
-    CORPUS_DIR/agencies.csv is loaded first when present.
+    CORPUS_DIR/agencies.csv is loaded first when present. Run `sohoa init` for the prefix first.
     """
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     register = corpus_dir / "agencies.csv"
     if register.is_file():
         agencies, _ = parse_register(register.read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from app.previews import page_count
 from app.results import load_result
 from app.reviews import BadChanges, ReviewConflict, confirm, pending_queue
 from app.uploads import queue_upload
-from app.web import bp
+from app.web.blueprint import bp
 from domain.agencies import AgencyStore
 from domain.records import RecordError
 from domain.review import KEY_FIELDS, PENDING, UNCERTAIN_BELOW
