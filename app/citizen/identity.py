@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch
 
+from domain.review import PENDING_QUERY
 from domain.settings import Settings
 from domain.text.codes import code_key, parse_date
 from domain.validity import NOT_WITHDRAWN
@@ -114,10 +115,12 @@ class ResultNumberProvider:
         self.year_fallback = year_fallback
 
     def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        # A withdrawn record (ingested in error) proves nothing about anybody.
+        # A pending record's fields are unconfirmed extractions, and a withdrawn record was
+        # ingested in error: neither proves anybody's identity.
+        guarded = {"bool": {"must": [query], "filter": [NOT_WITHDRAWN],
+                            "must_not": [PENDING_QUERY]}}
         response = self.client.search(
-            index=self.index, size=MAX_CANDIDATES,
-            query={"bool": {"filter": [query, NOT_WITHDRAWN]}},
+            index=self.index, size=MAX_CANDIDATES, query=guarded,
             source_includes=["result_id", "holder_id_number", "holder_birth_date",
                              "other_parties", "party_id_numbers"])
         return [hit["_source"] for hit in response["hits"]["hits"]]
