@@ -27,10 +27,10 @@ def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker that OCRs and indexes queued records."""
     # One Tesseract thread per process, so N worker processes use N cores without contention.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    from indexer.celery_app import make_celery
+    from indexer.worker import make_worker_app
 
     settings = cli_settings()
-    celery = make_celery(settings)
+    celery = make_worker_app(settings)
     argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.celery_queue,
             f"--hostname={settings.index_prefix}-worker-%h-{os.getpid()}"]
     if concurrency:

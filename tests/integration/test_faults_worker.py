@@ -23,7 +23,14 @@ from domain.indices import drop_all, ensure_indices
 from domain.settings import Settings, load_settings
 from indexer.jobs import JobStore
 from tests.conftest import SAMPLE, TODAY, WorkerProcess, run_cli
-from tests.support.faults_fixtures import OwnRedis, batch_id_of, txt_corpus, wait_batch, wait_for
+from tests.support.faults_fixtures import (
+    OwnRedis,
+    batch_counts,
+    batch_id_of,
+    txt_corpus,
+    wait_batch,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -70,8 +77,8 @@ def test_sweeper_saves_a_batch_when_redis_restarts_without_its_queue(
         queued = run_cli(fault_settings, "ingest", str(manifest), timeout=120)
         assert queued.returncode == 0, queued.stderr
         batch = batch_id_of(queued.stdout)
-        wait_for(lambda: jobs.batch_counts(batch)["done"] >= 5, 90, 0.2, "5 records done")
-        done_before = jobs.batch_counts(batch)["done"]
+        wait_for(lambda: batch_counts(jobs, batch)["done"] >= 5, 90, 0.2, "5 records done")
+        done_before = batch_counts(jobs, batch)["done"]
         own_redis.kill()  # no persistence: every queued message is gone
         assert done_before < total - 20, done_before
         health = create_app({"SOHOA_SETTINGS": fault_settings}).test_client().get("/healthz")
@@ -129,7 +136,7 @@ def test_record_completes_after_its_worker_is_killed_during_ocr(
     finally:
         first.stop()
     killed_at = dt.datetime.now(dt.UTC)
-    counts = jobs.batch_counts(batch)
+    counts = batch_counts(jobs, batch)
     assert counts["running"] == 1, counts  # killed mid-OCR: the job was left running
     victim = next(jobs.search({"term": {"state": "running"}}))
     second = WorkerProcess(fault_settings, concurrency=1, extra_env=env)
