@@ -77,6 +77,17 @@ def is_running(beat: Mapping[str, Any] | None, holder: Holder, job_id: str) -> b
                and entry.get("pid") == holder.pid for entry in beat.get("held") or [])
 
 
+def pid_alive(pid: int) -> bool:
+    """Is there a process with this pid on this host?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 def holds(beat: Mapping[str, Any], job_id: str) -> bool:
     return any(entry.get("job_id") == job_id for entry in beat.get("held") or [])
 

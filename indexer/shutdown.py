@@ -1,10 +1,11 @@
 """Graceful stop: in-flight jobs finish within `SOHOA_STOP_GRACE`, or go back to the queue.
 
 - In each pool child, SIGTERM (or SIGINT) arriving while a job runs raises `WorkerStopping`
-  in the job; the task hands the job back and rejects its message with requeue, so it is at the
-  head of the queue before the worker exits. A signal to the whole process group (Ctrl-C,
-  systemd, `kill -- -PGID`) also kills Tesseract, so the job is handed back at once rather
-  than failed for a Tesseract that died of the same signal.
+  in the job (the handler is installed for the job's duration only: between jobs, billiard's
+  own handlers stay in charge); the task hands the job back and rejects its message with
+  requeue, so it is at the head of the queue before the worker exits. A signal to the whole
+  process group (Ctrl-C, systemd, `kill -- -PGID`) also kills Tesseract, so the job is handed
+  back at once rather than failed for a Tesseract that died of the same signal.
 - In the main process, a warm shutdown (SIGTERM to the worker alone, as docker/compose send
   it) lets running jobs finish for `SOHOA_STOP_GRACE` seconds, then signals the children still
   busy, which hand their jobs back; one that does not answer is killed a little later (Celery
@@ -32,33 +33,29 @@ class WorkerStopping(BaseException):
     `except Exception` on the way turns it into a failed job."""
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _running: list[str] = []
 
 
 @contextmanager
 def interruptible(job_id: str) -> Iterator[None]:
     """While inside, a stop signal interrupts this job (instead of killing the process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (a threaded pool: no interruption)
+        return
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in _STOP_SIGNALS}
     _running.append(job_id)
     try:
         yield
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         _running.remove(job_id)
 
 
 def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
     if _running:
         raise WorkerStopping(f"{signal.Signals(signum).name} while running job {_running[-1]}")
-    if signum == signal.SIGTERM:
-        # Idle: die as Celery's pool children do on SIGTERM.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-    # Idle and SIGINT: ignored, as Celery's children do (the main process decides).
-
-
-def install_child_handlers() -> None:
-    """Called in every pool child as it starts (Celery's `worker_process_init`)."""
-    signal.signal(signal.SIGTERM, _on_stop_signal)
-    signal.signal(signal.SIGINT, _on_stop_signal)
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -71,6 +71,24 @@ def is_stuck(job: Mapping[str, Any], in_broker: set[str] | None, older_than: dt.
     return in_broker is None or job["job_id"] not in in_broker
 
 
+def stuck_cutoff(now: dt.datetime, stuck_after_s: int, redis_uptime_s: int | None,
+                 margin_s: int = 5) -> dt.datetime:
+    """Jobs last changed before this, with no message in Redis, are stuck.
+
+    Normally `SOHOA_STUCK_AFTER` ago. But a job last changed before Redis started had its
+    message in the Redis that is gone (or, with persistence, still has it, and is not judged
+    stuck): after a restart, waiting any longer recovers nothing.
+    """
+    cutoff = now - dt.timedelta(seconds=stuck_after_s)
+    if redis_uptime_s is None:
+        return cutoff
+    return max(cutoff, now - dt.timedelta(seconds=redis_uptime_s + margin_s))
+
+
+def redis_uptime(broker: redis.Redis) -> int:
+    return int(broker.info("server").get("uptime_in_seconds", 0))
+
+
 def find_stuck(store: JobStore, in_broker: set[str] | None, older_than: dt.datetime
                ) -> list[dict[str, Any]]:
     store.client.indices.refresh(index=store.index)
@@ -97,7 +115,7 @@ def sweep(settings: Settings, client: Elasticsearch, celery: Celery, broker: red
     if lock and not _lock(broker, settings, "sweeper", config.interval_s):
         report.skipped_lock = True
         return report
-    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=config.stuck_after_s)
+    older_than = stuck_cutoff(dt.datetime.now(dt.UTC), config.stuck_after_s, redis_uptime(broker))
     store = JobStore(client, settings)
     # By age alone first (the broker is read next); running jobs with a holder are liveness's.
     old_jobs = [job for job in find_stuck(store, set(), older_than)
@@ -154,7 +172,7 @@ def sweep_orphans(settings: Settings, client: Elasticsearch, celery: Celery,
     if lock and not _lock(broker, settings, "liveness", config.liveness_every_s):
         report.skipped_lock = True
         return report
-    uptime = int(broker.info("server").get("uptime_in_seconds", 0))
+    uptime = redis_uptime(broker)
     if not heartbeats_trusted(uptime, config.heartbeat_ttl_s):
         report.skipped_reason = f"Redis up for {uptime}s only: heartbeats may be missing"
         return report
@@ -200,16 +218,25 @@ class SweeperThread(threading.Thread):
                                       socket_connect_timeout=5)
         last_age = float("-inf")
         while not self.stopping.is_set():
-            self._round(sweep_orphans, client, celery, broker)
-            if time.monotonic() - last_age >= self.config.interval_s:
+            self._round(sweep_orphans, client, celery, broker, lock=True)
+            # Right after a Redis restart, look for lost messages every round, not once a
+            # minute (the compare-and-set re-queue keeps two workers from both sending one).
+            young = self._redis_young(broker)
+            if young or time.monotonic() - last_age >= self.config.interval_s:
                 last_age = time.monotonic()
-                self._round(sweep, client, celery, broker)
+                self._round(sweep, client, celery, broker, lock=not young)
             self.stopping.wait(self.config.liveness_every_s)
 
-    def _round(self, sweeper: Any, client: Elasticsearch, celery: Celery,
-               broker: redis.Redis) -> None:
+    def _redis_young(self, broker: redis.Redis) -> bool:
         try:
-            sweeper(self.settings, client, celery, broker, self.config)
+            return redis_uptime(broker) < 2 * self.config.interval_s
+        except redis.RedisError:
+            return False
+
+    def _round(self, sweeper: Any, client: Elasticsearch, celery: Celery,
+               broker: redis.Redis, *, lock: bool) -> None:
+        try:
+            sweeper(self.settings, client, celery, broker, self.config, lock=lock)
         except (redis.RedisError, ApiError, TransportError) as exc:
             # Redis or Elasticsearch is down: nothing can be re-queued now; try next round.
             log.warning("sweeper: skipped a round (%s: %s)", type(exc).__name__, exc)

@@ -15,9 +15,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.es import make_client
 from domain.settings import Settings
-from indexer.heartbeat import is_running, read_worker
+from indexer.heartbeat import is_running, pid_alive, read_worker
 from indexer.intake import TASK_NAME
-from indexer.job_states import Holder
+from indexer.job_states import Claim, Holder
 from indexer.runner import record_crash, run_job
 from indexer.shutdown import WorkerStopping
 
@@ -54,6 +54,9 @@ def process_record(self: Task, job_id: str, version: int | None = None) -> dict[
     me = Holder(self.request.hostname or socket.gethostname(), os.getpid())
 
     def running(holder: Holder, job: str) -> bool:
+        # A sibling pool child that died a moment ago may still be in the last heartbeat.
+        if holder.worker == me.worker and not pid_alive(holder.pid):
+            return False
         return is_running(read_worker(broker, settings.index_prefix, holder.worker), holder, job)
 
     try:
@@ -72,4 +75,8 @@ def process_record(self: Task, job_id: str, version: int | None = None) -> dict[
     except Exception as exc:
         record_crash(client, settings, job_id, me, exc)
         raise
+    if outcome.state == "ignored" and outcome.error_code == Claim.HELD:
+        # Another process runs it: look again later rather than drop it, in case that
+        # process dies before it is done (then this delivery takes over).
+        raise self.retry(countdown=settings.heartbeat_ttl_s)
     return outcome.__dict__

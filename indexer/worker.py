@@ -10,7 +10,6 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.signals import (
-    worker_process_init,
     worker_ready,
     worker_shutdown,
     worker_shutting_down,
@@ -19,7 +18,7 @@ from celery.signals import (
 from domain.settings import Settings
 from indexer.celery_app import make_celery
 from indexer.heartbeat import HeartbeatThread, RequestLike
-from indexer.shutdown import install_child_handlers, stop_after_grace
+from indexer.shutdown import stop_after_grace
 from indexer.sweeper import SweeperThread, sweeper_config
 
 log = logging.getLogger(__name__)
@@ -109,14 +108,9 @@ def _on_shutdown(**_kwargs: Any) -> None:
     _runtime.stop()
 
 
-def _on_child_start(**_kwargs: Any) -> None:
-    install_child_handlers()
-
-
 def install_worker_runtime() -> None:
     """Connect the runtime to Celery's worker signals (idempotent)."""
     worker_ready.connect(_on_ready, weak=False, dispatch_uid="sohoa-worker-ready")
     worker_shutting_down.connect(_on_shutting_down, weak=False,
                                  dispatch_uid="sohoa-worker-shutting-down")
     worker_shutdown.connect(_on_shutdown, weak=False, dispatch_uid="sohoa-worker-shutdown")
-    worker_process_init.connect(_on_child_start, weak=False, dispatch_uid="sohoa-worker-child")

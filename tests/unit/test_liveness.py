@@ -25,7 +25,7 @@ from indexer.job_states import (
 )
 from indexer.jobs_view import build_view
 from indexer.liveness import delivery_orphan, find_orphans, heartbeats_trusted, running_orphan
-from indexer.shutdown import WorkerStopping, _on_stop_signal, interruptible
+from indexer.shutdown import WorkerStopping, interruptible
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 ME = Holder("celery@w1", 101)
@@ -218,26 +218,21 @@ def test_liveness_settings_from_the_environment() -> None:
 
 
 def test_a_stop_signal_interrupts_the_running_job_only() -> None:
-    previous = signal.signal(signal.SIGTERM, _on_stop_signal)
-    try:
-        with pytest.raises(WorkerStopping, match="SIGTERM while running job j1"), \
-                interruptible("j1"):
-            os.kill(os.getpid(), signal.SIGTERM)
-            signal.sigtimedwait([], 0)  # let the handler run here, inside the job
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    assert _on_stop_signal(signal.SIGINT, None) is None  # idle: SIGINT is the main's to handle
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with pytest.raises(WorkerStopping, match="SIGTERM while running job j1"), \
+            interruptible("j1"):
+        os.kill(os.getpid(), signal.SIGTERM)
+    with pytest.raises(WorkerStopping, match="SIGINT while running job j2"), \
+            interruptible("j2"):
+        os.kill(os.getpid(), signal.SIGINT)
+    # Outside a job the process's own handlers are back.
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
 def _worker_signals() -> tuple[Any, ...]:
-    from celery.signals import (
-        worker_process_init,
-        worker_ready,
-        worker_shutdown,
-        worker_shutting_down,
-    )
+    from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
-    return worker_ready, worker_shutting_down, worker_shutdown, worker_process_init
+    return worker_ready, worker_shutting_down, worker_shutdown
 
 
 def _sohoa_receivers() -> set[str]:
@@ -253,10 +248,18 @@ def test_only_a_worker_wires_the_runtime_to_celery_signals() -> None:
     from indexer.worker import make_worker_app
 
     make_worker_app(Settings())
-    uids = ("sohoa-worker-ready", "sohoa-worker-shutting-down", "sohoa-worker-shutdown",
-            "sohoa-worker-child")
+    uids = ("sohoa-worker-ready", "sohoa-worker-shutting-down", "sohoa-worker-shutdown")
     try:
         assert _sohoa_receivers() == set(uids)
     finally:
         for sig, uid in zip(_worker_signals(), uids, strict=True):
             sig.disconnect(dispatch_uid=uid)
+
+
+def test_stuck_cutoff_moves_up_to_a_redis_restart() -> None:
+    from indexer.sweeper import stuck_cutoff
+
+    assert stuck_cutoff(NOW, 900, None) == NOW - dt.timedelta(seconds=900)
+    assert stuck_cutoff(NOW, 900, 86_400) == NOW - dt.timedelta(seconds=900)  # long up
+    # Restarted 30 s ago: a job untouched since before then lost its message with it.
+    assert stuck_cutoff(NOW, 900, 30) == NOW - dt.timedelta(seconds=35)
