@@ -14,7 +14,8 @@ from elasticsearch import Elasticsearch
 
 from domain.settings import Settings
 from indexer.jobs import JobStore
-from indexer.sweeper import orphans_now
+from indexer.liveness import heartbeats_trusted
+from indexer.sweeper import orphans_now, redis_uptime
 
 
 def _age_s(since: str | None, now: dt.datetime) -> int | None:
@@ -50,6 +51,11 @@ def build_view(jobs: Mapping[str, Mapping[str, Any]], orphans: Mapping[str, str]
 def snapshot(settings: Settings, client: Elasticsearch, broker: redis.Redis) -> dict[str, Any]:
     store = JobStore(client, settings)
     jobs, orphans, workers = orphans_now(settings, store, broker, settings.heartbeat_ttl_s)
+    trusted = heartbeats_trusted(redis_uptime(broker), settings.heartbeat_ttl_s)
     queued = client.count(index=store.index, query={"term": {"state": "queued"}})["count"]
     waiting = int(broker.llen(settings.celery_queue))
-    return build_view(jobs, orphans, workers, queued, waiting, dt.datetime.now(dt.UTC))
+    # Right after a Redis restart the workers have not all beaten yet: judge no one.
+    view = build_view(jobs, orphans if trusted else {}, workers, queued, waiting,
+                      dt.datetime.now(dt.UTC))
+    view["heartbeats_trusted"] = trusted
+    return view

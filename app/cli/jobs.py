@@ -38,6 +38,9 @@ def _print_view(view: dict[str, Any]) -> None:
             click.echo(line)
     click.echo(f"queued {view['queued']} job(s); {view['waiting_in_redis']} message(s) waiting "
                "in Redis")
+    if not view.get("heartbeats_trusted", True):
+        click.secho("Redis restarted moments ago: orphans are not judged until every worker "
+                    "has beaten again", fg="yellow")
     if view["orphaned"]:
         click.secho(f"{view['orphaned']} orphaned job(s): a running worker's sweeper re-queues "
                     "them within seconds (or run `sohoa sweep`)", fg="red", bold=True)

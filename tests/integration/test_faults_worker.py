@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -284,10 +285,24 @@ def test_late_redelivery_of_an_orphans_message_is_a_recorded_no_op(
     env = {"SOHOA_VISIBILITY_TIMEOUT": "60"}
     first, batch = _start_mid_ocr(fault_settings, manifest, env, jobs, concurrency=1)
     try:
+        (victim,) = [j for j in _batch_jobs(jobs, batch) if j["state"] == "running"]
+        live = _jobs_view(fault_settings)  # the operator's view: what runs where, since when
+        assert live.returncode == 0, live.stdout
+        view = json.loads(live.stdout)
+        assert [w["worker"] for w in view["workers"]] == [victim["worker"]]
+        (row,) = view["jobs"]
+        assert (row["job_id"], row["pid"], row["orphaned"]) == \
+            (victim["job_id"], victim["worker_pid"], False)
         first.kill(signal.SIGKILL)
     finally:
         first.stop()
-    (victim,) = [j for j in _batch_jobs(jobs, batch) if j["state"] == "running"]
+    # No worker runs now, so nobody re-queues: the view shows the orphan once the beat lapses.
+    lapsed = wait_for(lambda: (r := _jobs_view(fault_settings)).returncode == 1 and r, 40, 1.0,
+                      "the orphan shown by sohoa jobs")
+    view = json.loads(lapsed.stdout)
+    assert view["workers"] == [] and view["orphaned"] == 1
+    assert view["jobs"][0]["job_id"] == victim["job_id"]
+    assert "stopped beating" in view["jobs"][0]["why"]
     second = WorkerProcess(fault_settings, concurrency=1, extra_env=env)
     try:
         wait_batch(jobs, batch, total, 120)
@@ -375,6 +390,10 @@ def test_sigterm_mid_batch_leaves_nothing_pending(
     assert "re-queued" not in second.log_path.read_text(errors="replace")  # no sweeper needed
     _assert_written_once(fault_settings, _batch_jobs(jobs, batch))
     _verify_clean(fault_settings, manifest, total)
+
+
+def _jobs_view(settings: Settings) -> subprocess.CompletedProcess:
+    return run_cli(settings, "jobs", "--json", timeout=60)
 
 
 def _waiting_job_ids(broker: redis.Redis, queue: str) -> set[str]:
