@@ -72,12 +72,13 @@ def is_stuck(job: Mapping[str, Any], in_broker: set[str] | None, older_than: dt.
 
 
 def stuck_cutoff(now: dt.datetime, stuck_after_s: int, redis_uptime_s: int | None,
-                 margin_s: int = 5) -> dt.datetime:
+                 margin_s: int = 1) -> dt.datetime:
     """Jobs last changed before this, with no message in Redis, are stuck.
 
     Normally `SOHOA_STUCK_AFTER` ago. But a job last changed before Redis started had its
     message in the Redis that is gone (or, with persistence, still has it, and is not judged
-    stuck): after a restart, waiting any longer recovers nothing.
+    stuck): after a restart, waiting any longer recovers nothing. Redis counts its uptime in
+    whole seconds, hence the margin: the restart was no earlier than `uptime + 1` s ago.
     """
     cutoff = now - dt.timedelta(seconds=stuck_after_s)
     if redis_uptime_s is None:

@@ -262,4 +262,4 @@ def test_stuck_cutoff_moves_up_to_a_redis_restart() -> None:
     assert stuck_cutoff(NOW, 900, None) == NOW - dt.timedelta(seconds=900)
     assert stuck_cutoff(NOW, 900, 86_400) == NOW - dt.timedelta(seconds=900)  # long up
     # Restarted 30 s ago: a job untouched since before then lost its message with it.
-    assert stuck_cutoff(NOW, 900, 30) == NOW - dt.timedelta(seconds=35)
+    assert stuck_cutoff(NOW, 900, 30) == NOW - dt.timedelta(seconds=31)
