@@ -277,7 +277,7 @@ def test_whole_worker_killed_mid_batch_every_job_done_within_90s(
 @pytest.mark.timeout(300)
 def test_late_redelivery_of_an_orphans_message_is_a_recorded_no_op(
         fault_settings: Settings, tmp_path: Path) -> None:
-    total = 3
+    total = 6
     manifest = _scan_manifest(tmp_path / "corpus", total)
     jobs = JobStore(make_client(fault_settings), fault_settings)
     # A visibility timeout short enough to see the original message come back in the test,
@@ -285,17 +285,19 @@ def test_late_redelivery_of_an_orphans_message_is_a_recorded_no_op(
     env = {"SOHOA_VISIBILITY_TIMEOUT": "60"}
     first, batch = _start_mid_ocr(fault_settings, manifest, env, jobs, concurrency=1)
     try:
-        (victim,) = [j for j in _batch_jobs(jobs, batch) if j["state"] == "running"]
-        live = _jobs_view(fault_settings)  # the operator's view: what runs where, since when
-        assert live.returncode == 0, live.stdout
-        view = json.loads(live.stdout)
-        assert [w["worker"] for w in view["workers"]] == [victim["worker"]]
-        (row,) = view["jobs"]
-        assert (row["job_id"], row["pid"], row["orphaned"]) == \
-            (victim["job_id"], victim["worker_pid"], False)
+        # The operator's view: which worker runs which job, in which process, since when.
+        view = wait_for(lambda: (v := json.loads(_jobs_view(fault_settings).stdout))["jobs"] and v,
+                        60, 0.5, "a running job in sohoa jobs")
+        ((worker,), (row,)) = view["workers"], view["jobs"]
+        seen = jobs.get(row["job_id"])
+        assert seen["batch_id"] == batch and seen["worker"] == worker["worker"] == row["worker"]
+        assert row["pid"] == seen["worker_pid"] and row["since"] == seen["started_at"]
+        assert not row["orphaned"] and view["orphaned"] == 0
+        wait_for(lambda: _tesseract_in_group(first.process.pid), 60, 0.02, "Tesseract running")
         first.kill(signal.SIGKILL)
     finally:
         first.stop()
+    (victim,) = [j for j in _batch_jobs(jobs, batch) if j["state"] == "running"]
     # No worker runs now, so nobody re-queues: the view shows the orphan once the beat lapses.
     lapsed = wait_for(lambda: (r := _jobs_view(fault_settings)).returncode == 1 and r, 40, 1.0,
                       "the orphan shown by sohoa jobs")
