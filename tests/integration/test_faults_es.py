@@ -106,7 +106,10 @@ def test_batch_survives_elasticsearch_killed_mid_batch(fault_es: OwnElasticsearc
         time.sleep(8)  # the workers hit a dead cluster and back off
         fault_es.start()
         wait_green_or_yellow(es)
+        back = time.monotonic()
         counts = wait_batch(jobs, batch, BATCH, 200)
+        print(f"\nRECOVERY Elasticsearch killed and restarted: {BATCH - done_before_kill} records "
+              f"left, all done {time.monotonic() - back:.1f}s after the cluster was yellow again")
     finally:
         worker.stop()
     assert counts["failed"] == 0

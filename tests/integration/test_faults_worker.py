@@ -249,6 +249,7 @@ def test_whole_worker_killed_mid_batch_every_job_done_within_90s(
         first.kill(signal.SIGKILL)  # the whole group: main process, pool children, Tesseract
     finally:
         first.stop()
+    killed_at = dt.datetime.now(dt.UTC)
     in_flight = [j for j in _batch_jobs(jobs, batch) if j["state"] == "running"]
     assert in_flight, "the kill came between jobs: nothing was in flight"
     second = WorkerProcess(fault_settings, concurrency=2)
@@ -269,6 +270,9 @@ def test_whole_worker_killed_mid_batch_every_job_done_within_90s(
     for victim in in_flight:
         requeued = _events(finished[victim["job_id"]], "requeued")
         assert len(requeued) == 1 and "orphaned" in requeued[0]["detail"], requeued
+        after = dt.datetime.fromisoformat(requeued[0]["at"]) - killed_at
+        print(f"RECOVERY whole worker SIGKILLed: job {victim['job_id'][:8]} re-queued "
+              f"{after.total_seconds():.1f}s after the kill")
     assert "re-queued orphaned job" in second.log_path.read_text(errors="replace")
     _assert_written_once(fault_settings, list(finished.values()))
     _verify_clean(fault_settings, manifest, total)
