@@ -44,9 +44,9 @@ def worker_requests() -> list[RequestLike]:
 
 
 def _busy_pids() -> list[int]:
-    from celery.worker import state
-
-    return sorted({r.worker_pid for r in list(state.active_requests) if r.worker_pid})
+    """Pool children running a job now."""
+    return sorted({r.worker_pid for r in worker_requests()
+                   if getattr(r, "time_start", None) and getattr(r, "worker_pid", None)})
 
 
 class _Runtime:
