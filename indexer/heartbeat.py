@@ -151,6 +151,8 @@ class HeartbeatThread(threading.Thread):
                 if not self._failing:
                     log.warning("heartbeat: cannot reach Redis (%s)", exc)
                 self._failing = True
+            except Exception:  # logged; a dead heartbeat would orphan every job
+                log.exception("heartbeat: a beat failed; trying again")
             if self.stopping.wait(self.every_s):
                 break
 

@@ -241,3 +241,5 @@ class SweeperThread(threading.Thread):
         except (redis.RedisError, ApiError, TransportError) as exc:
             # Redis or Elasticsearch is down: nothing can be re-queued now; try next round.
             log.warning("sweeper: skipped a round (%s: %s)", type(exc).__name__, exc)
+        except Exception:  # logged; one bad round must not end the sweeper
+            log.exception("sweeper: a round failed; trying again next round")

@@ -230,9 +230,13 @@ def test_a_killed_pool_child_s_job_is_back_at_once(fault_settings: Settings,
         worker.stop()
     print(f"\nRECOVERY pool child SIGKILLed: its job done {recovered:.1f}s after the kill")
     assert counts["failed"] == 0
-    history = jobs.get(victim["job_id"])["history"]
-    # Celery put the message back at once (task_reject_on_worker_lost); no sweeper re-queue.
-    assert [e["event"] for e in history] == ["queued", "running", "running", "done"], history
+    history = [e["event"] for e in jobs.get(victim["job_id"])["history"]]
+    # Celery put the message back at once (task_reject_on_worker_lost). When no pool child is
+    # free to take it for a while (a loaded machine), the sweeper may also re-queue the job;
+    # the message Celery put back is then stale and a no-op. Either way: one run to the end.
+    assert history in (["queued", "running", "running", "done"],
+                       ["queued", "running", "requeued", "running", "done", "ignored"],
+                       ["queued", "running", "requeued", "ignored", "running", "done"]), history
     _assert_written_once(fault_settings, _batch_jobs(jobs, batch))
     _verify_clean(fault_settings, manifest, total)
 
