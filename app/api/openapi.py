@@ -91,7 +91,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "id_number", "birth_date", "result_number"], "properties": {
             "id_number": {"type": "string"}, "birth_date": DATE,
             "result_number": {"type": "string"}}}}}},
-        responses={"200": "{token}", "401": "one generic message", "429": "rate-limited"})},
+        responses={"200": "{token, expires_in, scope: all|shared}", "401": "one generic message",
+                   "429": "rate-limited"})},
+    "/citizen/logout": {"post": _op(
+        "End the citizen session the token stands for (the token stops working at once)",
+        "citizen token", security=STAFF,
+        responses={"204": "ended", "401": "no live citizen token"})},
     "/citizen/results": {"get": _op("The citizen's own records, valid first", "citizen token",
                                     security=STAFF)},
     "/citizen/results/{result_id}": {"get": _op("One own record (404 otherwise)", "citizen token",

@@ -10,7 +10,7 @@ import click
 import redis
 
 from app.cli.context import cli_client, cli_settings
-from domain.settings import Settings
+from domain.settings import Settings, without_credentials
 from indexer.backup import BackupError, backup, list_catalogs, restore
 from indexer.broker import broker_job_ids
 from indexer.celery_app import make_celery
@@ -90,7 +90,8 @@ def sweep_command(stuck_after: int | None) -> None:
         orphans = sweep_orphans(settings, client, celery, broker, config, lock=False)
         stuck = sweep(settings, client, celery, broker, config, lock=False)
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis is not reachable at {settings.redis_url}: {exc}") \
+        raise click.ClickException("Redis is not reachable at "
+                                 f"{without_credentials(settings.redis_url)}: {exc}") \
             from exc
     if orphans.skipped_reason:
         click.secho(f"orphans not judged: {orphans.skipped_reason}", fg="yellow")
