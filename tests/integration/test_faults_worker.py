@@ -83,7 +83,7 @@ def test_sweeper_saves_a_batch_when_redis_restarts_without_its_queue(
         queued = run_cli(fault_settings, "ingest", str(manifest), timeout=120)
         assert queued.returncode == 0, queued.stderr
         batch = batch_id_of(queued.stdout)
-        wait_for(lambda: batch_counts(jobs, batch)["done"] >= 5, 90, 0.2, "5 records done")
+        wait_for(lambda: batch_counts(jobs, batch)["done"] >= 1, 90, 0.1, "a record done")
         done_before = batch_counts(jobs, batch)["done"]
         own_redis.kill()  # no persistence: every queued message is gone
         assert done_before < total - 20, done_before
