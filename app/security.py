@@ -29,7 +29,7 @@ HEADERS = {
 }
 SMALL_BODY_BYTES = 64 * 1024       # everything but uploads: forms and JSON are tiny
 MAX_QUERY_STRING = 4096
-UPLOAD_ENDPOINTS = frozenset({"api.ingest"})
+UPLOAD_ENDPOINTS = frozenset({"api.ingest", "web.upload_page"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 def limit_request() -> None:
