@@ -79,3 +79,6 @@ class FakeElasticsearch:
                 for doc_id, (_v, source) in self.docs.get(index, {}).items()
                 if doc_id not in excluded and set(source.get(field) or []) & set(values)]
         return {"hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+    def count(self, *, index: str, **_: Any) -> dict[str, Any]:
+        return {"count": len(self.docs.get(index, {}))}
