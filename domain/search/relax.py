@@ -1,0 +1,145 @@
+"""Relaxing a query that found (almost) nothing: corrections from the index's own vocabulary.
+
+Fuzziness is applied once per query syllable against the index's term dictionary, not inside
+the search: Elasticsearch's term suggester lists, for each long enough syllable of the query,
+the indexed syllables one edit away (a letter dropped, doubled, swapped with its neighbour or
+replaced) with their frequencies. The relaxed search then looks those candidates up as exact
+terms (domain.search.es_query), which costs what a few more query words cost, where a `fuzzy`
+query on every field would expand each syllable over every document's terms at search time.
+
+All pure: the suggest request body, reading its answer, and the "did you mean" query taken from
+the best relaxed hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from domain.search.query import ParsedQuery
+from domain.search.schema import TEXT_FOLDED, search_text_values
+from domain.text.vietnamese import fold_spelling, normalize, syllables
+
+SUGGESTER = "syllables"
+FREQ = "typed"
+# A syllable as typed held by at least this many records is a real word: it is only widened to
+# much rarer neighbours (misreads of it in OCR text), never to commoner words.
+REAL_WORD_DOCS = 3
+MISREAD_RATIO = 0.2
+CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is rare
+
+MAX_TERM_FREQ = 2_000_000_000  # absolute document count: every syllable may be misread
+RELAX_BELOW = 3  # a strict total below this is "far less than a close spelling would find"
+Alternatives = tuple[tuple[str, ...], ...]  # per folded syllable: itself, then candidates
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+
+def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
+    """A request asking only for corrections of the query's long syllables (no hits)."""
+    words = [parsed.folded[i] for i in parsed.fuzzy_positions]
+    if not words:
+        return None
+    term = {"field": TEXT_FOLDED, "suggest_mode": "always", "max_edits": 1, "prefix_length": 0,
+            "min_word_length": 1, "size": CANDIDATES, "max_term_freq": MAX_TERM_FREQ}
+    # How many records hold each syllable as typed: decides which way a correction may go.
+    counts = {w: {"term": {TEXT_FOLDED: w}} for w in words}
+    return {"size": 0, "track_total_hits": False, "query": {"match_none": {}},
+            "aggs": {FREQ: {"global": {}, "aggs": {FREQ: {"filters": {"filters": counts}}}}},
+            "suggest": {"text": " ".join(words), SUGGESTER: {"term": term}}}
+
+
+def _typed_counts(response: Mapping[str, Any]) -> dict[str, int]:
+    buckets = response.get("aggregations", {}).get(FREQ, {}).get(FREQ, {}).get("buckets", {})
+    return {word: int(b.get("doc_count", 0)) for word, b in buckets.items()}
+
+
+def _keep(typed_docs: int, candidate_docs: int) -> bool:
+    """A rare or unknown syllable may become a common one (a typo); a real word only a much
+    rarer one (the record's text misread it)."""
+    return typed_docs < REAL_WORD_DOCS or candidate_docs <= typed_docs * MISREAD_RATIO
+
+
+def candidates_from(response: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Folded syllable -> indexed syllables one edit away worth trying, most frequent first."""
+    typed = _typed_counts(response)
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in response.get("suggest", {}).get(SUGGESTER, []):
+        word = entry["text"]
+        options = sorted(entry.get("options", []), key=lambda o: (-o.get("freq", 0), o["text"]))
+        out[word] = tuple(o["text"] for o in options if o["text"] != word
+                          and _keep(typed.get(word, 0), int(o.get("freq", 0))))
+    return out
+
+
+def alternatives(parsed: ParsedQuery, candidates: Mapping[str, Sequence[str]]) -> Alternatives:
+    """Each folded syllable with its candidates (only at the positions that may be corrected)."""
+    fuzzy = set(parsed.fuzzy_positions)
+    return tuple((word, *(candidates.get(word, ()) if i in fuzzy else ()))
+                 for i, word in enumerate(parsed.folded))
+
+
+def _runs(positions: Sequence[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in positions:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
+    """Whether the record holds each run of the query's free text as typed, side by side."""
+    values = [" " + " ".join(fold_spelling(s) for s in syllables(v)) + " "
+              for v in search_text_values(source, source.get("text"))]
+    return all(any(f" {' '.join(parsed.folded[i] for i in run)} " in v for v in values)
+               for run in _runs(parsed.rest))
+
+
+def worth_relaxing(parsed: ParsedQuery, strict_total: int,
+                   top: Mapping[str, Any] | None) -> bool:
+    """Relax when there is free text and the strict reading found too little: fewer than
+    RELAX_BELOW matches, or a best match that holds the query's words only scattered (what a
+    close spelling would have found side by side is then likely elsewhere)."""
+    if not parsed.rest:
+        return False
+    return strict_total < RELAX_BELOW or top is None or not holds_as_typed(parsed, top)
+
+
+def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
+    """Folded syllable -> its accented spelling in this record (metadata before the text)."""
+    text, *values = search_text_values(source, source.get("text"))
+    out: dict[str, str] = {}
+    for value in [*values, text]:
+        for syllable in syllables(value):
+            out.setdefault(fold_spelling(syllable), syllable)
+    return out
+
+
+def _chosen(variants: tuple[str, ...], spellings: Mapping[str, str]) -> str | None:
+    """The accented candidate this record holds when it lacks the syllable as typed."""
+    if variants[0] in spellings:
+        return None
+    return next((spellings[v] for v in variants[1:] if v in spellings), None)
+
+
+def did_you_mean(parsed: ParsedQuery, alts: Alternatives,
+                 source: Mapping[str, Any]) -> str | None:
+    """The query as typed, each syllable the best relaxed hit lacks replaced by the candidate it
+    holds; None when nothing would change."""
+    spellings = _spellings(source)
+    fixes = {i: word for i, variants in enumerate(alts)
+             if len(variants) > 1 and (word := _chosen(variants, spellings))}
+    if not fixes:
+        return None
+    text = normalize(parsed.raw)
+    out, pos, j = [], 0, 0
+    for match in _TOKEN_RE.finditer(text):
+        if j < len(parsed.syllables) and match.group() == parsed.syllables[j]:
+            if j in fixes:
+                out += [text[pos:match.start()], fixes[j]]
+                pos = match.end()
+            j += 1
+    out.append(text[pos:])
+    return " ".join("".join(out).split())
