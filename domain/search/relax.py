@@ -13,6 +13,7 @@ the best relaxed hit.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +31,6 @@ MISREAD_RATIO = 0.2
 CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is rare
 
 MAX_TERM_FREQ = 2_000_000_000  # absolute document count: every syllable may be misread
-RELAX_BELOW = 3  # a strict total below this is "far less than a close spelling would find"
 Alternatives = tuple[tuple[str, ...], ...]  # per folded syllable: itself, then candidates
 _TOKEN_RE = re.compile(r"[^\W_]+")
 
@@ -79,32 +79,34 @@ def alternatives(parsed: ParsedQuery, candidates: Mapping[str, Sequence[str]]) -
                  for i, word in enumerate(parsed.folded))
 
 
-def _runs(positions: Sequence[int]) -> list[list[int]]:
-    runs: list[list[int]] = []
-    for i in positions:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return runs
+def _pairs(words: Sequence[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(words))
 
 
 def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
-    """Whether the record holds each run of the query's free text as typed, side by side."""
-    values = [" " + " ".join(fold_spelling(s) for s in syllables(v)) + " "
-              for v in search_text_values(source, source.get("text"))]
-    return all(any(f" {' '.join(parsed.folded[i] for i in run)} " in v for v in values)
-               for run in _runs(parsed.rest))
+    """Whether the record holds every free-text syllable of the query as typed, and most of
+    its adjacent pairs side by side (not merely scattered over a long text)."""
+    held: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    for value in search_text_values(source, source.get("text")):
+        words = [fold_spelling(s) for s in syllables(value)]
+        held.update(words)
+        pairs |= _pairs(words)
+    rest = set(parsed.rest)
+    if any(parsed.folded[i] not in held for i in rest):
+        return False
+    wanted = [(parsed.folded[i], parsed.folded[i + 1]) for i in rest if i + 1 in rest]
+    return 2 * sum(pair in pairs for pair in wanted) > len(wanted) if wanted else True
 
 
 def worth_relaxing(parsed: ParsedQuery, strict_total: int,
                    top: Mapping[str, Any] | None) -> bool:
-    """Relax when there is free text and the strict reading found too little: fewer than
-    RELAX_BELOW matches, or a best match that holds the query's words only scattered (what a
-    close spelling would have found side by side is then likely elsewhere)."""
+    """Relax when there is free text and the strict reading found too little: nothing, or a
+    best match holding the query's words only scattered (what a close spelling would find
+    side by side is then likely elsewhere)."""
     if not parsed.rest:
         return False
-    return strict_total < RELAX_BELOW or top is None or not holds_as_typed(parsed, top)
+    return strict_total == 0 or top is None or not holds_as_typed(parsed, top)
 
 
 def _spellings(source: Mapping[str, Any]) -> dict[str, str]:

@@ -141,42 +141,42 @@ def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_op
 
 
 def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
-             today: dt.date, with_options: bool, suggested: dict[str, Any] | None
+             today: dt.date, with_options: bool
              ) -> tuple[list[dict[str, Any]], relax.Alternatives]:
-    alts = relax.alternatives(parsed, relax.candidates_from(suggested or {}))
+    """The relaxed page and counts, over corrections asked of the index's vocabulary first."""
+    asked = relax.suggest_body(parsed)
+    suggested = execute(client, index, [asked])[0] if asked else {}
+    alts = relax.alternatives(parsed, relax.candidates_from(suggested))
     return execute(client, index, _bodies(parsed, request, today, with_options, alts)), alts
 
 
 def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
            with_options: bool = False) -> dict[str, Any]:
-    """Search results; `with_options` adds every filter value in the index (for the form).
-
-    One `_msearch` holds the ranked page, its counts and the corrections of the query's long
-    syllables (domain.search.relax); only when the strict reading finds too little is a second
-    one sent, relaxed over those corrections.
-    """
+    """Search results; `with_options` adds every filter value in the index (for the form)."""
     return search_index(client, settings.index_name("results"), request,
                         today=settings.effective_today(), with_options=with_options)
 
 
 def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, today: dt.date,
                  with_options: bool = False) -> dict[str, Any]:
-    """`search` on a named index with a given today (also what the evaluation runs)."""
+    """`search` on a named index with a given today (also what the evaluation runs).
+
+    One `_msearch` holds the ranked page and its counts. Only when that strict reading finds
+    too little (domain.search.relax.worth_relaxing) are corrections of the query's syllables
+    asked of the index, and a relaxed `_msearch` sent over them.
+    """
     parsed = parse(client, index, request.q)
-    bodies = _bodies(parsed, request, today, with_options)
-    suggest = relax.suggest_body(parsed)
-    ranked, counted, *suggested = execute(client, index, bodies + ([suggest] if suggest else []))
+    ranked, counted = execute(client, index, _bodies(parsed, request, today, with_options))
     relaxed, did_you_mean = False, None
     strict_total = counted["hits"]["total"]["value"]
     top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
     if relax.worth_relaxing(parsed, strict_total, top):
-        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options,
-                                             suggested[0] if suggested else None)
+        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options)
         if wide_counts["hits"]["total"]["value"] >= strict_total:
             ranked, counted, relaxed = wide, wide_counts, True
-            top = ranked["hits"]["hits"][:1]
-            if top:
-                did_you_mean = relax.did_you_mean(parsed, alts, top[0].get("_source", {}))
+            top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
+            if top is not None:
+                did_you_mean = relax.did_you_mean(parsed, alts, top)
     return _answer(request, today, ranked, counted, with_options) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}
 
