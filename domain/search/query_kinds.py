@@ -93,7 +93,7 @@ def _strip_some(words: list[str], rng: random.Random) -> str | None:
     return " ".join(fold_diacritics(w) if i in bare else w for i, w in enumerate(words))
 
 
-def _absent_syllable(vocabulary: set[str], rng: random.Random) -> str:
+def absent_syllable(vocabulary: set[str], rng: random.Random) -> str:
     while True:
         word = rng.choice(_ONSETS) + rng.choice(_RIMES)
         if word not in vocabulary:
@@ -136,7 +136,7 @@ def _holder_variants(names: list[str], rng: random.Random,
         k, swapped = rng.choice(swaps)
         variants["i/y"] = " ".join([*names[:k], swapped, *names[k + 1:]])
     variants["partial-diacritics"] = _strip_some(names, rng)
-    variants["unmatched-word"] = f"{' '.join(names)} {_absent_syllable(vocabulary, rng)}"
+    variants["unmatched-word"] = f"{' '.join(names)} {absent_syllable(vocabulary, rng)}"
     return variants
 
 

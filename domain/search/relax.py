@@ -24,8 +24,10 @@ from domain.text.vietnamese import fold_spelling, normalize, syllables
 
 SUGGESTER = "syllables"
 FREQ = "typed"
-# A syllable as typed held by at least this many records is a real word: it is only widened to
-# much rarer neighbours (misreads of it in OCR text), never to commoner words.
+# A syllable as typed held by at least this share of the records (and REAL_WORD_DOCS) is a
+# common real word: it is only widened to much rarer neighbours (misreads of it in OCR text),
+# never to other common words. A rarer one may be a slip for any neighbour (`khán` for `khánh`).
+COMMON_SHARE = 0.01
 REAL_WORD_DOCS = 3
 MISREAD_RATIO = 0.2
 CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is rare
@@ -49,26 +51,30 @@ def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
             "suggest": {"text": " ".join(words), SUGGESTER: {"term": term}}}
 
 
-def _typed_counts(response: Mapping[str, Any]) -> dict[str, int]:
-    buckets = response.get("aggregations", {}).get(FREQ, {}).get(FREQ, {}).get("buckets", {})
-    return {word: int(b.get("doc_count", 0)) for word, b in buckets.items()}
+def _typed_counts(response: Mapping[str, Any]) -> tuple[dict[str, int], int]:
+    """(records holding each syllable as typed, records in the index)."""
+    every = response.get("aggregations", {}).get(FREQ, {})
+    buckets = every.get(FREQ, {}).get("buckets", {})
+    counts = {word: int(b.get("doc_count", 0)) for word, b in buckets.items()}
+    return counts, int(every.get("doc_count", 0))
 
 
-def _keep(typed_docs: int, candidate_docs: int) -> bool:
-    """A rare or unknown syllable may become a common one (a typo); a real word only a much
-    rarer one (the record's text misread it)."""
-    return typed_docs < REAL_WORD_DOCS or candidate_docs <= typed_docs * MISREAD_RATIO
+def _keep(typed_docs: int, candidate_docs: int, records: int) -> bool:
+    """A rare or unknown syllable may become any neighbour (a slip); a common real word only
+    a much rarer one (the record's text misread it)."""
+    common = typed_docs >= max(REAL_WORD_DOCS, COMMON_SHARE * records)
+    return not common or candidate_docs <= typed_docs * MISREAD_RATIO
 
 
 def candidates_from(response: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """Folded syllable -> indexed syllables one edit away worth trying, most frequent first."""
-    typed = _typed_counts(response)
+    typed, records = _typed_counts(response)
     out: dict[str, tuple[str, ...]] = {}
     for entry in response.get("suggest", {}).get(SUGGESTER, []):
         word = entry["text"]
         options = sorted(entry.get("options", []), key=lambda o: (-o.get("freq", 0), o["text"]))
         out[word] = tuple(o["text"] for o in options if o["text"] != word
-                          and _keep(typed.get(word, 0), int(o.get("freq", 0))))
+                          and _keep(typed.get(word, 0), int(o.get("freq", 0)), records))
     return out
 
 

@@ -16,7 +16,8 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
 
 from domain.search import highlights, relax
-from domain.search.es_query import build_facets_body, build_search_body
+from domain.search import suggest as suggest_terms
+from domain.search.es_query import SearchFilters, build_facets_body, build_search_body
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import highlight_sources
@@ -25,6 +26,9 @@ from domain.settings import Settings
 from domain.validity import LABELS, validity_state
 
 SEARCH_TIMEOUT_S = 15
+# Prefix lookups list terms in alphabetical order: take several times what is shown, so the
+# commonest completions are among those counted.
+ENUM_FACTOR = 5
 # Fields each hit carries besides the CONTRACT's (all additive).
 EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from", "valid_until",
                 "replaced_by", "page_count")
@@ -198,3 +202,21 @@ def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
     if with_options and "everything" in aggs:
         answer["options"] = facets_from(aggs["everything"])
     return answer
+
+
+def suggest(client: Elasticsearch, settings: Settings, q: str,
+            size: int = suggest_terms.DEFAULT_SIZE) -> list[dict[str, Any]]:
+    """Completions for the search box (domain.search.suggest): prefix lookups in the term
+    dictionaries, then one request counting the records of each candidate."""
+    index = settings.index_name("results")
+    found: dict[str, list[str]] = {}
+    for lookup in suggest_terms.lookups(q):
+        answer = _guarded(index, lambda lk=lookup: client.options(
+            request_timeout=SEARCH_TIMEOUT_S).terms_enum(
+                index=index, field=lk.field, string=lk.prefix, size=ENUM_FACTOR * size))
+        found.setdefault(lookup.kind, []).extend(answer.get("terms", []))
+    if not any(found.values()):
+        return []
+    body = suggest_terms.count_body(found, SearchFilters(), settings.effective_today())
+    counted = execute(client, index, [body])[0]
+    return suggest_terms.suggestions_from(counted, size)
