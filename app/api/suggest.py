@@ -1,4 +1,4 @@
-"""`GET /api/v1/suggest`: completions for the search box (CONTRACT.md)."""
+"""`GET /api/v1/suggest`: completions for the search box (docs/interfaces.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api import bp
+from app.api.blueprint import bp
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem
 from domain.search.params import ParamError, parse_suggest_args
