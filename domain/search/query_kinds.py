@@ -3,7 +3,7 @@
 From (record, text) pairs and a seed, deterministically:
 - `typo`: "<type> <holder>" with one edit (a letter dropped, doubled, swapped with its neighbour
   or replaced by a keyboard neighbour) in one holder syllable of 4+ letters;
-- `i/y`: "<type> <holder>" with the i/y spelling of a holder syllable swapped (lý/lí, kỹ/kĩ);
+- `i/y`: "<type> <holder>" with the i/y spelling of one syllable swapped (lý/lí, ký/kí);
 - `partial-diacritics`: "<type> <holder>" with marks kept on some syllables only;
 - `unmatched-word`: "<type> <holder>" plus a syllable that no record holds;
 - `ocr-damaged`: a proper name found only in one record's text, asked for correctly, while
@@ -115,28 +115,33 @@ def _holder_queries(pairs: Sequence[Pair], rng: random.Random,
         if not kind_type or len(names) < 2:
             continue
         relevant = by_key[(fold_spelling(kind_type).lower(), fold_spelling(holder).lower())]
-        for kind, variant in _holder_variants(names, rng, vocabulary).items():
+        for kind, variant in _holder_variants(kind_type.lower().split(), names, rng,
+                                              vocabulary).items():
             if variant and len(out[kind]) < PER_KIND:
-                out[kind].append({"kind": kind, "query": f"{kind_type.lower()} {variant}",
-                                  "relevant": sorted(relevant)})
+                out[kind].append({"kind": kind, "query": variant, "relevant": sorted(relevant)})
     return [q for kind in sorted(out) for q in out[kind]]
 
 
-def _holder_variants(names: list[str], rng: random.Random,
+def _holder_variants(type_words: list[str], names: list[str], rng: random.Random,
                      vocabulary: set[str]) -> dict[str, str | None]:
+    """Each kind's "<type> <holder>" query; the i/y spelling may be swapped in the type too
+    (`đăng ký` / `đăng kí`)."""
+    typed = " ".join(type_words)
     variants: dict[str, str | None] = {}
     long = [i for i, w in enumerate(names) if len(w) >= 4]
     if long:
         k = rng.choice(long)
         typo = one_edit(names[k], rng)
-        variants["typo"] = " ".join([*names[:k], typo, *names[k + 1:]]) if typo != names[
-            k] else None
-    swaps = [(i, s) for i, w in enumerate(names) if (s := swap_i_y(w))]
+        if typo != names[k]:
+            variants["typo"] = f"{typed} {' '.join([*names[:k], typo, *names[k + 1:]])}"
+    words = [*type_words, *names]
+    swaps = [(i, s) for i, w in enumerate(words) if (s := swap_i_y(w))]
     if swaps:
         k, swapped = rng.choice(swaps)
-        variants["i/y"] = " ".join([*names[:k], swapped, *names[k + 1:]])
-    variants["partial-diacritics"] = _strip_some(names, rng)
-    variants["unmatched-word"] = f"{' '.join(names)} {absent_syllable(vocabulary, rng)}"
+        variants["i/y"] = " ".join([*words[:k], swapped, *words[k + 1:]])
+    partial = _strip_some(names, rng)
+    variants["partial-diacritics"] = f"{typed} {partial}" if partial else None
+    variants["unmatched-word"] = f"{typed} {' '.join(names)} {absent_syllable(vocabulary, rng)}"
     return variants
 
 
@@ -149,19 +154,36 @@ def _misread(word: str, rng: random.Random) -> str | None:
     return word[:k] + (wrong.upper() if word[k].isupper() else wrong) + word[k + 1:]
 
 
+def _folded_strings(record: Mapping[str, Any], text: str) -> list[str]:
+    """The record's searchable strings as folded syllables, each padded with spaces."""
+    return [" " + " ".join(fold_spelling(s) for s in syllables(v)) + " "
+            for v in search_text_values(record, text)]
+
+
 def _text_only_runs(pairs: Sequence[Pair]) -> dict[str, list[str]]:
-    """Proper names (3+ syllables) each in exactly one record's text and not in its metadata."""
-    owners: dict[str, set[str]] = defaultdict(set)
-    for record, text in pairs:
-        for run in capitalized_runs(normalize_text(text)):
-            owners[fold_spelling(run)].add(record["result_id"])
-        for value in search_text_values(record, "")[1:]:
-            owners[fold_spelling(" ".join(syllables(value)))].add("")
+    """Proper names (3+ syllables) of a record's text that no other record holds side by side
+    anywhere, and that the record's own metadata does not hold either: asked for, they name
+    that record through its text alone."""
+    strings = {record["result_id"]: _folded_strings(record, text) for record, text in pairs}
+    by_gram: dict[str, set[str]] = defaultdict(set)
+    for rid, values in strings.items():
+        for value in values:
+            words = value.split()
+            for i in range(len(words) - 2):
+                by_gram[" ".join(words[i:i + 3])].add(rid)
     runs: dict[str, list[str]] = defaultdict(list)
     for record, text in pairs:
+        rid = record["result_id"]
         for run in capitalized_runs(normalize_text(text)):
-            if len(run.split()) >= 3 and owners[fold_spelling(run)] == {record["result_id"]}:
-                runs[record["result_id"]].append(run)
+            words = fold_spelling(run).split()
+            if len(words) < 3:
+                continue
+            holders = by_gram[" ".join(words[:3])] - {rid}
+            padded = f" {' '.join(words)} "
+            if any(padded in v for other in holders for v in strings[other]):
+                continue
+            if not any(padded in v for v in strings[rid][1:]):
+                runs[rid].append(run)
     return runs
 
 

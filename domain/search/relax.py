@@ -30,6 +30,7 @@ FREQ = "typed"
 COMMON_SHARE = 0.01
 REAL_WORD_DOCS = 3
 MISREAD_RATIO = 0.2
+MISREAD_DOCS = 2  # a neighbour in this few records is a misread whatever the index's size
 CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is rare
 
 MAX_TERM_FREQ = 2_000_000_000  # absolute document count: every syllable may be misread
@@ -63,7 +64,7 @@ def _keep(typed_docs: int, candidate_docs: int, records: int) -> bool:
     """A rare or unknown syllable may become any neighbour (a slip); a common real word only
     a much rarer one (the record's text misread it)."""
     common = typed_docs >= max(REAL_WORD_DOCS, COMMON_SHARE * records)
-    return not common or candidate_docs <= typed_docs * MISREAD_RATIO
+    return not common or candidate_docs <= max(MISREAD_DOCS, typed_docs * MISREAD_RATIO)
 
 
 def candidates_from(response: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
