@@ -7,7 +7,8 @@ From (record, text) pairs and a seed, deterministically:
 - `partial-diacritics`: "<type> <holder>" with marks kept on some syllables only;
 - `unmatched-word`: "<type> <holder>" plus a syllable that no record holds;
 - `ocr-damaged`: a proper name found only in one record's text, asked for correctly, while
-  that record's text has one letter of it misread (returned in `damaged_pairs`).
+  that record's text has one letter of it misread, in a syllable of 3+ letters (returned in
+  `damaged_pairs`).
 Pure: no I/O. Relevant = the record the query was made from, plus any other record with the
 same type and holder (the corpus has namesakes).
 """
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.search.query import FUZZY_MIN_CHARS
 from domain.search.schema import search_text_values
 from domain.text.vietnamese import (
     capitalized_runs,
@@ -196,7 +198,12 @@ def _ocr_queries(pairs: Sequence[Pair], rng: random.Random
     for rid in sorted(runs, key=lambda _: rng.random()):
         run = rng.choice(runs[rid])
         words = run.split()
-        k = rng.randrange(len(words))
+        # A misread of a syllable shorter than FUZZY_MIN_CHARS is not corrected (see
+        # domain.search.query): the damage goes to a longer one.
+        longer = [i for i, w in enumerate(words) if len(w) >= FUZZY_MIN_CHARS]
+        if not longer:
+            continue
+        k = rng.choice(longer)
         text = texts[rid]
         spelt = _find_case_insensitive(text, run)
         if spelt is None:

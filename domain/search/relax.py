@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.search.query import ParsedQuery
+from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import TEXT_FOLDED, search_text_values
 from domain.text.vietnamese import fold_spelling, normalize, syllables
 
@@ -36,6 +36,9 @@ CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is r
 MAX_TERM_FREQ = 2_000_000_000  # absolute document count: every syllable may be misread
 Alternatives = tuple[tuple[str, ...], ...]  # per folded syllable: itself, then candidates
 _TOKEN_RE = re.compile(r"[^\W_]+")
+# Longer free text is not relaxed: the strict gate already lets a quarter of it miss, and the
+# relaxed request grows with every syllable (Elasticsearch caps a query's clauses).
+MAX_RELAXED_SYLLABLES = 12
 
 
 def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
@@ -108,10 +111,11 @@ def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
 
 def worth_relaxing(parsed: ParsedQuery, strict_total: int,
                    top: Mapping[str, Any] | None) -> bool:
-    """Relax when there is free text and the strict reading found too little: nothing, or a
+    """Relax when there is free text (at most MAX_RELAXED_SYLLABLES syllables of it) and the
+    strict reading found too little: nothing, or a
     best match holding the query's words only scattered (what a close spelling would find
     side by side is then likely elsewhere)."""
-    if not parsed.rest:
+    if not parsed.rest or len(parsed.rest) > MAX_RELAXED_SYLLABLES:
         return False
     return strict_total == 0 or top is None or not holds_as_typed(parsed, top)
 
@@ -151,4 +155,7 @@ def did_you_mean(parsed: ParsedQuery, alts: Alternatives,
                 pos = match.end()
             j += 1
     out.append(text[pos:])
-    return " ".join("".join(out).split())
+    fixed = " ".join("".join(out).split())
+    # Offered only when the record holds the corrected query side by side: a correction that
+    # merely made the words scattered over its text again corrects nothing.
+    return fixed if holds_as_typed(parse_query(fixed), source) else None

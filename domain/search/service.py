@@ -170,10 +170,13 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     asked of the index, and a relaxed `_msearch` sent over them.
     """
     parsed = parse(client, index, request.q)
-    ranked, counted = execute(client, index, _bodies(parsed, request, today, with_options))
+    bodies = _bodies(parsed, request, today, with_options)
+    if request.page > 1:  # whether to relax is judged on the best match, whatever the page
+        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1))
+    ranked, counted, *first = execute(client, index, bodies)
     relaxed, did_you_mean = False, None
     strict_total = counted["hits"]["total"]["value"]
-    top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
+    top = next((h.get("_source", {}) for h in (first or [ranked])[0]["hits"]["hits"]), None)
     if relax.worth_relaxing(parsed, strict_total, top):
         (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options)
         if wide_counts["hits"]["total"]["value"] >= strict_total:
