@@ -11,11 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.errors import ApiProblem
+from domain.search.schema import HIDDEN_FIELDS
 from domain.settings import Settings
 from domain.validity import validity_state
 
-HIDDEN_FIELDS = ("search", "codes", "result_number_key", "ingest_version", "file_hashes",
-                 "ingest_hashes")
 LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
 
 

@@ -61,7 +61,13 @@ PATHS: dict[str, dict[str, Any]] = {
         _param("sort", "relevance|issued_on|issued_on_asc"),
         _param("page", "1-based", {"type": "integer"}),
         _param("size", "1..100", {"type": "integer"}),
-    ], STAFF, responses={"200": "{total, hits[], facets}", **ERRORS})},
+    ], STAFF, responses={"200": "{total, hits[], facets, relaxed, did_you_mean}", **ERRORS})},
+    "/suggest": {"get": _op("Completions for the search box: holder names, document types, "
+                            "agencies, result numbers, each with its record count",
+                            "officer, manager", [
+        _param("q", "what was typed so far (diacritics optional)"),
+        _param("size", "1..20, default 8", {"type": "integer"}),
+    ], STAFF, responses={"200": "{suggestions: [{text, kind, count}]}", **ERRORS})},
     "/results/{result_id}": {
         "get": _op("A record: metadata, text, validity, `version`, `withdrawn`, `replaces` "
                    "(records it replaces), file links; `ETag` carries the version",
