@@ -207,13 +207,14 @@ def sauvola(grey: Image.Image, window: int = 41, k: float = 0.2) -> Image.Image:
 
 
 def otsu_level(grey: Image.Image) -> int:
-    """Otsu's cut between ink and paper: the grey level that best splits the histogram."""
+    """Otsu's cut between ink and paper: the lowest grey level of the paper's side of the split
+    that best separates the histogram's two classes."""
     counts = np.asarray(grey.convert("L").histogram(), np.float64)
     share = counts / max(counts.sum(), 1.0)
     weight = np.cumsum(share)
     mean = np.cumsum(share * np.arange(256))
     between = (mean[-1] * weight - mean) ** 2 / np.maximum(weight * (1 - weight), 1e-12)
-    return int(np.argmax(between))
+    return int(np.argmax(between)) + 1
 
 
 def whiten_above(grey: Image.Image, level: int) -> Image.Image:
