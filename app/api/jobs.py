@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.utils import secure_filename
 
 from app import extensions
-from app.api import bp
+from app.api.blueprint import bp
 from app.audit import audit
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem

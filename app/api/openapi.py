@@ -10,7 +10,7 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from app.api import bp
+from app.api.blueprint import bp
 
 STAFF = [{"bearer": []}]
 
