@@ -27,6 +27,8 @@ from indexer.extract.syllables import correct_syllables
 # sample score 91-96 after clean-up, the sideways scan about 45. So orientation detection runs
 # on few pages (none of the sample's 56), and a second OCR only when OSD says "turn".
 RETRY_BELOW_CONFIDENCE = 65.0
+# A photo's best clean-up below this mean confidence is doubtful: the raw photo is read too.
+PHOTO_DOUBT_CONFIDENCE = 80.0
 _MIN_WORDS = 5
 _MIN_TRUSTED = 0.5  # less than one confident word: nothing Tesseract vouches for
 
@@ -90,15 +92,14 @@ def photo_variants(normalised: Image.Image) -> list[Image.Image]:
     return [capture.whiten_above(sharp, capture.otsu_level(sharp)), sharp]
 
 
-def _read_photo(
-    photo: Image.Image, grey: Image.Image, quad: capture.Quad, reader: _Reader
-) -> _Reading:
+def _read_photo(grey: Image.Image, quad: capture.Quad, reader: _Reader) -> _Reading:
     normalised = capture.normalise_illumination(capture.rectify(grey, quad))
     readings = [reader.read(v, capture.TARGET_DPI) for v in photo_variants(normalised)]
-    # The photo as taken, read as bare Tesseract reads it, always competes: a clean-up that
-    # loses words on a page cannot win over it unless Tesseract trusts it more.
-    readings.append(reader.read(photo, None))
-    return _best(readings)
+    best = _best(readings)
+    if (best.result.confidence or 0.0) < PHOTO_DOUBT_CONFIDENCE:
+        # The page finder or a clean-up may have gone wrong: the photo as taken competes.
+        best = _best([best, reader.read(grey, None)])
+    return best
 
 
 def _read_scan(grey: Image.Image, dpi: int | None, reader: _Reader) -> _Reading:
@@ -122,7 +123,7 @@ def ocr_page(
         return PageText(number=number, text="", confidence=None, method="ocr", blank=True)
     reader = _Reader(deadline, what)
     quad = capture.find_page(grey) if grey.mode == "L" else None
-    reading = _read_photo(image, grey, quad, reader) if quad else _read_scan(grey, dpi, reader)
+    reading = _read_photo(grey, quad, reader) if quad else _read_scan(grey, dpi, reader)
     if _poor(reading.result):
         reading = reader.turned(reading)
     result = reading.result

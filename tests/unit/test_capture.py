@@ -80,7 +80,7 @@ def test_rectify_makes_an_upright_page_at_300_dpi() -> None:
 
 def test_upscale_only_low_resolution() -> None:
     page = Image.new("L", (100, 140), 255)
-    assert capture.upscale(page, 150, target_dpi=300).size == (200, 280)
+    assert capture.upscale(page, 150).size == (200, 280)
     assert capture.upscale(page, 300) is page and capture.upscale(page, None) is page
 
 
