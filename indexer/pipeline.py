@@ -1,7 +1,7 @@
 """The ingestion pipeline for one record: an ordered list of small steps.
 
 extract pages → assemble text → quality flags → build the document → versioned write.
-Celery tasks call `run_job`; nothing here knows about Celery.
+`indexer.runner` calls `process` for a claimed job; nothing here knows about Celery.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from domain.records import PAGE_BREAK
 from domain.search.fields import build_search_fields
 from domain.settings import Settings
 from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
-from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.extraction_context import extraction_context
+from indexer.jobs import JobFile, JobPayload
+from indexer.metadata import extract_metadata
+from indexer.metadata.apply import apply_extraction
 from indexer.quality import quality_flags
 
 log = logging.getLogger(__name__)
@@ -60,7 +63,7 @@ class ExtractedFile:
 @dataclass(frozen=True)
 class JobOutcome:
     result_id: str
-    state: str  # "done" | "failed" | "superseded"
+    state: str  # "done" | "failed" | "superseded" | "ignored" (a stale or duplicate delivery)
     pages: int = 0
     error_code: str | None = None
     error: str | None = None
@@ -119,8 +122,11 @@ def build_document(
     flags: list[str],
     duplicates: list[str],
     now: dt.datetime,
+    metadata: dict[str, Any] | None = None,
+    review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    meta = payload.metadata
+    """The index document; `metadata` is the manifest's with extracted fields added."""
+    meta = payload.metadata if metadata is None else metadata
     doc: dict[str, Any] = {field: meta.get(field) for field in METADATA_FIELDS if field in meta}
     doc["result_id"] = payload.result_id
     doc["party_id_numbers"] = sorted(
@@ -168,6 +174,8 @@ def build_document(
     doc["quality_flags"] = flags
     doc["duplicate_of"] = duplicates
     doc["text"] = text
+    if review is not None:
+        doc["review"] = review
     doc.update(build_search_fields(meta, text))
     return doc
 
@@ -196,25 +204,11 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
     )
     pages = [page for item in extracted for page in item.pages]
     flags = quality_flags(payload.metadata, pages, text, duplicates)
-    doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC))
+    register, known_types = extraction_context(client, settings)
+    metadata, review = apply_extraction(
+        payload.metadata, extract_metadata(text, register, known_types))
+    doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC),
+                         metadata, review)
     if not write_document(client, index, doc):
         return JobOutcome(payload.result_id, "superseded", len(pages))
     return JobOutcome(payload.result_id, "done", len(pages))
-
-
-def run_job(job_id: str, attempt: int, settings: Settings, client: Elasticsearch) -> JobOutcome:
-    """Process one queued job and record its outcome; bad input fails the job, not the worker."""
-    jobs = JobStore(client, settings)
-    job = jobs.get(job_id)
-    if job is None:
-        raise LookupError(f"job {job_id} not found in {jobs.index}")
-    payload = JobPayload.from_dict(job["task_payload"])
-    jobs.mark_running(job_id, attempt)
-    try:
-        outcome = process(payload, settings, client)
-    except ExtractionError as exc:
-        log.warning("job %s failed: %s (%s)", job_id, exc.code, exc.message)
-        jobs.mark_failed(job_id, exc.code, exc.message)
-        return JobOutcome(payload.result_id, "failed", error_code=exc.code, error=exc.message)
-    jobs.mark_done(job_id, outcome.pages)
-    return outcome

@@ -62,15 +62,31 @@ PATHS: dict[str, dict[str, Any]] = {
                                                   [RESULT_ID, FILE_N], STAFF,
                                                   responses={"200": "file", **ERRORS})},
     "/ingest": {"post": _op(
-        "Queue one record: multipart form with `metadata` (JSON) and `files`", "officer, manager",
+        "Queue one record: multipart form with `files` and optional `metadata` (JSON); fields "
+        "the metadata does not give are extracted from the text and the record waits for review",
+        "officer, manager",
         security=STAFF, body={"content": {"multipart/form-data": {"schema": {
-            "type": "object", "properties": {
-                "metadata": {"type": "string", "description": "manifest record as JSON"},
+            "type": "object", "required": ["files"], "properties": {
+                "metadata": {"type": "string", "description": "manifest record as JSON "
+                             "(optional; without result_id one is derived from the content)"},
                 "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}},
         responses={"202": "{job_id, result_id}", **ERRORS})},
     "/jobs/{job_id}": {"get": _op("Job state: queued|running|done|failed", "officer, manager",
                                   [_param("job_id", "from POST /ingest", where="path")], STAFF,
                                   responses={"200": "{state, result_id, error}", **ERRORS})},
+    "/review": {"get": _op("Pending records (extracted fields not yet confirmed), least certain "
+                           "first", "officer, manager", [
+        _param("agency_code", ""), _param("page", "1-based", {"type": "integer"}),
+        _param("size", "1..100", {"type": "integer"})], STAFF,
+        responses={"200": "{total, page, size, hits[{result_id, min_confidence, fields, "
+                          "mismatches, …}]}", **ERRORS})},
+    "/results/{result_id}/review": {"post": _op(
+        "Correct extracted fields and confirm the record", "officer, manager", [RESULT_ID], STAFF,
+        body={"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "changes": {"type": "object", "description": "{field: value}; null clears"},
+            "confirm": {"type": "boolean", "default": True}}}}}},
+        responses={"200": "the updated record", "409": "changed meanwhile",
+                   "422": "{errors: {field: reason}}", **ERRORS})},
     "/coverage": {"get": _op("Digitisation coverage per agency against the roadmap", "manager", [
         _param("as_of", "default: today", DATE), _param("agency_level", "city|district|commune"),
     ], STAFF, responses={"200": "{as_of, target_year, rows[], totals}", **ERRORS})},
@@ -91,7 +107,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "id_number", "birth_date", "result_number"], "properties": {
             "id_number": {"type": "string"}, "birth_date": DATE,
             "result_number": {"type": "string"}}}}}},
-        responses={"200": "{token}", "401": "one generic message", "429": "rate-limited"})},
+        responses={"200": "{token, expires_in, scope: all|shared}", "401": "one generic message",
+                   "429": "rate-limited"})},
+    "/citizen/logout": {"post": _op(
+        "End the citizen session the token stands for (the token stops working at once)",
+        "citizen token", security=STAFF,
+        responses={"204": "ended", "401": "no live citizen token"})},
     "/citizen/results": {"get": _op("The citizen's own records, valid first", "citizen token",
                                     security=STAFF)},
     "/citizen/results/{result_id}": {"get": _op("One own record (404 otherwise)", "citizen token",

@@ -27,10 +27,12 @@ def init() -> None:
 @click.option("--loglevel", default="info", show_default=True)
 def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker that OCRs and indexes queued records."""
-    from indexer.celery_app import make_celery
+    from app.security import install_log_redaction
+    from indexer.worker import make_worker_app
 
+    install_log_redaction()  # task errors and tracebacks may quote a manifest's ID numbers
     settings = cli_settings()
-    celery = make_celery(settings)
+    celery = make_worker_app(settings)
     argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.celery_queue,
             f"--hostname={settings.index_prefix}-worker-%h-{os.getpid()}"]
     if concurrency:
