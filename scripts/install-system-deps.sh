@@ -17,6 +17,10 @@ if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null 
 elif ! command -v tesseract >/dev/null 2>&1; then
   packages+=(tesseract-ocr-vie)
 fi
+# The script/Vietnamese model, beside vie: measured as an OCR lever (docs/ocr.md).
+if ! tesseract --list-langs 2>/dev/null | grep -qx Vietnamese; then
+  packages+=(tesseract-ocr-script-viet)
+fi
 
 if [ ${#packages[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -19,7 +19,7 @@ from domain.search import evaluation as search_eval
 from domain.search import query_kinds
 from domain.settings import Settings
 from indexer.celery_app import make_celery
-from indexer.evaluation import extract_eval, ocr_eval
+from indexer.evaluation import capture_sets, extract_eval, ocr_eval
 from indexer.intake import new_batch_id, queue_records
 from indexer.jobs import JobStore
 
@@ -45,35 +45,66 @@ def indexed_texts(
 
 
 @evaluate.command("ocr")
-@click.argument("corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "corpus_dirs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 @click.option(
     "--from-pipeline",
     is_flag=True,
     help="Run extraction directly instead of reading the indexed text.",
 )
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 64))
-def eval_ocr(corpus_dir: Path, from_pipeline: bool, processes: int) -> None:
+def eval_ocr(corpus_dirs: tuple[Path, ...], from_pipeline: bool, processes: int) -> None:
     """Word recall and CER of the indexed text against CORPUS_DIR/truth/, beside plain Tesseract.
 
     CORPUS_DIR holds manifest.jsonl, scan_info.jsonl and truth/<result_id>.txt. By default the
     text comes from the index (ingest the corpus first); plain Tesseract (default settings, no
-    preprocessing) runs over the same files in the same run.
+    preprocessing) runs over the same files in the same run. Figures are given per capture kind
+    (flatbed scan, photo, legacy PDF, born digital) and per file kind; several CORPUS_DIRs (the
+    sample and the sets `sohoa eval captures` makes) get one table each.
     """
-    ids = list(ocr_eval.load_scan_info(corpus_dir))
-    if from_pipeline:
-        ours_texts = ocr_eval.pipeline_texts(corpus_dir, processes=processes)
-    else:
-        settings = cli_settings()
-        ours_texts = indexed_texts(cli_client(settings), settings, ids)
-        if not ours_texts:
-            raise click.ClickException(
-                f"none of the {len(ids)} records is indexed under prefix "
-                f"{settings.index_prefix!r}; "
-                "ingest the corpus first or pass --from-pipeline"
-            )
-    click.echo(f"plain Tesseract over {len(ids)} records ({processes} processes)…", err=True)
-    baseline = ocr_eval.evaluate(corpus_dir, ocr_eval.plain_tesseract_texts(corpus_dir, processes))
-    click.echo(ocr_eval.format_report(ocr_eval.evaluate(corpus_dir, ours_texts), baseline))
+    for corpus_dir in corpus_dirs:
+        if len(corpus_dirs) > 1:
+            click.echo(f"== {corpus_dir}")
+        ids = list(ocr_eval.load_scan_info(corpus_dir))
+        if from_pipeline:
+            ours_texts = ocr_eval.pipeline_texts(corpus_dir, processes=processes)
+        else:
+            settings = cli_settings()
+            ours_texts = indexed_texts(cli_client(settings), settings, ids)
+            if not ours_texts:
+                raise click.ClickException(
+                    f"none of the {len(ids)} records of {corpus_dir} is indexed under prefix "
+                    f"{settings.index_prefix!r}; ingest the corpus first or pass --from-pipeline"
+                )
+        click.echo(f"plain Tesseract over {len(ids)} records ({processes} processes)…", err=True)
+        baseline_texts = ocr_eval.plain_tesseract_texts(corpus_dir, processes)
+        baseline = ocr_eval.evaluate(corpus_dir, baseline_texts)
+        click.echo(ocr_eval.format_report(ocr_eval.evaluate(corpus_dir, ours_texts), baseline))
+
+
+@evaluate.command("captures")
+@click.argument("sample_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=capture_sets.DEFAULT_SEED, show_default=True, type=int)
+@click.option("--limit", default=0, type=click.IntRange(0), help="Records per set (0: all).")
+def eval_captures(sample_dir: Path, out_dir: Path, seed: int, limit: int) -> None:
+    """Make evaluation sets from SAMPLE_DIR's scans, the same bytes for the same seed:
+    OUT_DIR/photos (phone photos of every scanned page: desk, tilt, shadow, soft focus,
+    150-225 dpi, JPEG) and OUT_DIR/legacy-pdfs (the true texts as TCVN3 and VNI PDFs)."""
+    for name in ("photos", "legacy-pdfs"):
+        if (out_dir / name).exists():
+            raise click.ClickException(f"{out_dir / name} exists; remove it or pick another folder")
+    photos = capture_sets.build_photo_set(sample_dir, out_dir / "photos", seed=seed, limit=limit)
+    legacy = capture_sets.build_legacy_set(sample_dir, out_dir / "legacy-pdfs", limit=limit)
+    click.echo(f"{photos} photo records in {out_dir / 'photos'}")
+    click.echo(f"{legacy} legacy-encoded PDF records in {out_dir / 'legacy-pdfs'}")
+    click.echo(
+        f"measure: sohoa eval ocr {out_dir / 'photos'} {out_dir / 'legacy-pdfs'} --from-pipeline"
+    )
 
 
 def _baseline_pairs(client: Elasticsearch, settings: Settings) -> list[search_eval.Pair]:

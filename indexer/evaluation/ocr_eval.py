@@ -22,6 +22,15 @@ from pathlib import Path
 import numpy as np
 
 BORN_DIGITAL = "born-digital-pdf"
+# How a page came to be, for slicing: a set's scan_info may say so (`capture`), else the
+# sample's file kinds tell: its images and image-only PDFs came off a flatbed scanner.
+_CAPTURE_BY_KIND = {
+    "png": "flatbed-scan",
+    "jpg": "flatbed-scan",
+    "tif": "flatbed-scan",
+    "pdf": "flatbed-scan",
+    BORN_DIGITAL: "born-digital-pdf",
+}
 # Same resolution as the extraction pipeline renders PDFs at, so the baseline is comparable.
 BASELINE_PDF_DPI = 300
 _WORD_RE = re.compile(r"\w+")
@@ -110,8 +119,15 @@ class OcrReport:
     scans: Score = field(default_factory=Score)  # every record whose kind is not born-digital
     born_digital: Score = field(default_factory=Score)
     by_kind: dict[str, Score] = field(default_factory=dict)
+    by_capture: dict[str, Score] = field(default_factory=dict)  # flatbed-scan, photo, legacy-pdf…
     per_record: dict[str, tuple[float, float]] = field(default_factory=dict)  # recall, CER
     missing: list[str] = field(default_factory=list)  # result_ids without any text
+
+
+def capture_kind(info: Mapping[str, object]) -> str:
+    """flatbed-scan, photo, legacy-pdf, born-digital-pdf…: how the record's pages were made."""
+    kind = str(info.get("kind", "unknown"))
+    return str(info.get("capture") or _CAPTURE_BY_KIND.get(kind, kind))
 
 
 def load_scan_info(corpus_dir: Path) -> dict[str, dict[str, object]]:
@@ -134,7 +150,11 @@ def evaluate(corpus_dir: Path, texts: Mapping[str, str]) -> OcrReport:
             hypothesis = ""
         kind = str(info.get("kind", "unknown"))
         total = report.born_digital if kind == BORN_DIGITAL else report.scans
-        for score in (total, report.by_kind.setdefault(kind, Score())):
+        slices = (
+            report.by_kind.setdefault(kind, Score()),
+            report.by_capture.setdefault(capture_kind(info), Score()),
+        )
+        for score in (total, *slices):
             score.add(truth, hypothesis)
         report.per_record[result_id] = (
             word_recall(truth, hypothesis),
@@ -143,30 +163,55 @@ def evaluate(corpus_dir: Path, texts: Mapping[str, str]) -> OcrReport:
     return report
 
 
+def _row(name: str, a: Score, b: Score) -> str:
+    ratio = f"{a.cer / b.cer:6.2f}" if b.cer else "     -"
+    return (
+        f"{name:<30}{a.records:>5}  {a.word_recall:7.4f} {b.word_recall:7.4f} "
+        f"{a.word_recall - b.word_recall:+8.4f}  {a.cer:7.4f} {b.cer:7.4f} {ratio}"
+    )
+
+
+def worse_records(ours: OcrReport, baseline: OcrReport) -> list[tuple[str, float, float]]:
+    """(result_id, our recall, baseline recall) wherever ours reads fewer words, worst first."""
+    rows = [
+        (rid, recall, baseline.per_record[rid][0])
+        for rid, (recall, _) in ours.per_record.items()
+        if rid in baseline.per_record and recall < baseline.per_record[rid][0]
+    ]
+    return sorted(rows, key=lambda row: row[1] - row[2])
+
+
 def format_report(ours: OcrReport, baseline: OcrReport) -> str:
-    """Side-by-side table: word recall and CER of ours vs the baseline, with the differences."""
+    """Side-by-side table: word recall and CER of ours vs the baseline, with the differences:
+    per capture kind (flatbed scan, photo, legacy PDF, born digital), then per file kind."""
     header = (
         f"{'slice':<30}{'docs':>5}  {'recall':>7} {'base':>7} {'diff':>8}"
         f"  {'CER':>7} {'base':>7} {'ratio':>6}"
     )
-    rows = [("scans (all but born-digital)", ours.scans, baseline.scans)]
-    rows += [
-        (f"  {kind}", score, baseline.by_kind.get(kind, Score()))
+    lines = [header, "-" * len(header)]
+    lines += [
+        _row(f"capture: {name}", score, baseline.by_capture.get(name, Score()))
+        for name, score in sorted(ours.by_capture.items())
+    ]
+    lines.append(_row("scans (all but born-digital)", ours.scans, baseline.scans))
+    lines += [
+        _row(f"  {kind}", score, baseline.by_kind.get(kind, Score()))
         for kind, score in sorted(ours.by_kind.items())
         if kind != BORN_DIGITAL
     ]
-    rows.append((BORN_DIGITAL, ours.born_digital, baseline.born_digital))
-    lines = [header, "-" * len(header)]
-    for name, a, b in rows:
-        ratio = f"{a.cer / b.cer:6.2f}" if b.cer else "     -"
-        lines.append(
-            f"{name:<30}{a.records:>5}  {a.word_recall:7.4f} {b.word_recall:7.4f} "
-            f"{a.word_recall - b.word_recall:+8.4f}  {a.cer:7.4f} {b.cer:7.4f} {ratio}"
-        )
+    lines.append(_row(BORN_DIGITAL, ours.born_digital, baseline.born_digital))
     lines.append(
         "recall: bag-of-words word recall; CER: edit distance / truth length; "
         "ratio: CER ours / baseline"
     )
+    worse = worse_records(ours, baseline)
+    compared = sum(rid in baseline.per_record for rid in ours.per_record)
+    lines.append(
+        f"records where ours reads fewer words than the baseline: {len(worse)} of {compared}"
+    )
+    lines += [f"  {rid}: {a:.4f} vs {b:.4f}" for rid, a, b in worse[:20]]
+    minimum = min((recall for recall, _ in ours.per_record.values()), default=1.0)
+    lines.append(f"lowest recall of one record: {minimum:.4f}")
     for label, report in (("ours", ours), ("baseline", baseline)):
         if report.missing:
             lines.append(f"{label}: no text for {len(report.missing)}: {', '.join(report.missing)}")

@@ -7,6 +7,7 @@ conversion only when it turns mostly non-words into mostly Vietnamese syllables.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from indexer.extract.textcheck import syllable_share, tokens
@@ -22,6 +23,7 @@ _TCVN3_HIGH = (
     "ủũúụừửữứựỳỷỹýỵỐ"
 )
 _TCVN3 = str.maketrans({chr(0xA1 + i): ch for i, ch in enumerate(_TCVN3_HIGH)})
+TCVN3_HIGH = _TCVN3_HIGH
 
 # VNI Windows: a vowel followed by one mark byte; a few letters have a byte of their own.
 _ACUTE, _GRAVE, _HOOK, _TILDE, _DOT = "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"
@@ -49,6 +51,7 @@ _VNI_MARKS = {
 _VNI_MARKS |= {k.upper(): v for k, v in _VNI_MARKS.items()}
 _VNI_LETTERS = {"ô": "ơ", "ö": "ư", "ñ": "đ", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
 _VNI_LETTERS |= {k.upper(): v.upper() for k, v in _VNI_LETTERS.items()}
+VNI_MARKS, VNI_LETTERS = _VNI_MARKS, _VNI_LETTERS
 _TONE_BASES = set("aeiouyAEIOUY")
 _HAT_BASES = set("aeoAEO")  # circumflex: â ê ô
 _BREVE_BASES = set("aA")  # ă
@@ -108,3 +111,34 @@ def convert_legacy(text: str) -> tuple[str, str | None]:
     """(Unicode text, encoding converted from or None when `text` was not legacy-encoded)."""
     encoding = detect_legacy_encoding(text)
     return (CONVERTERS[encoding](text), encoding) if encoding else (text, None)
+
+
+# Font names tell the encoding outright: ".VnTime", ".VnArialH" (TCVN3; an "H" font is the
+# capitals font, drawn from the lower-case codes), "VNI-Times" (VNI). A subset prefix
+# ("ABCDEF+") and a style suffix (",Bold", "-Italic") may be around the name.
+_SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
+_TCVN3_FONT_RE = re.compile(r"^\.?Vn[A-Z]")
+_VNI_FONT_RE = re.compile(r"^VNI[-_ ]?[A-Za-z]", re.IGNORECASE)
+
+
+def font_encoding(fontname: str | None) -> tuple[str | None, bool]:
+    """(encoding the font's name declares or None, whether it is a TCVN3 capitals font)."""
+    name = _SUBSET_RE.sub("", fontname or "")
+    if _VNI_FONT_RE.match(name):
+        return "vni", False
+    if _TCVN3_FONT_RE.match(name):
+        family = re.split(r"[,-]", name, maxsplit=1)[0].replace(" ", "")
+        return "tcvn3", family.endswith("H")
+    return None, False
+
+
+def convert_run(raw: str, encoding: str, capitals: bool = False) -> str:
+    """One run of text in one legacy font (its glyph codes as Latin-1 characters) to Unicode."""
+    text = CONVERTERS[encoding](raw)
+    return text.upper() if capitals else text
+
+
+def converted_confidently(text: str) -> bool:
+    """A converted page reads as Vietnamese: its non-ASCII words are mostly syllables."""
+    words = _odd_words(text)
+    return len(words) < _MIN_WORDS or syllable_share(words) >= MIN_SHARE

@@ -16,10 +16,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from indexer.extract import capture
+
 LIGHT_THRESHOLD = 140  # grey levels at or above this become paper white
 # Share of dark pixels (at 1/4 scale) under which a page counts as blank. The emptiest real
 # page in the sample (a second page with only a few lines) has 0.4 %, a scanned blank 0 %.
 BLANK_INK_SHARE = 0.0005
+_INK_LEVEL = 160  # normalised grey (paper = 255) darker than this is ink
 _WHITEN_LUT = [v if v < LIGHT_THRESHOLD else 255 for v in range(256)]
 # Clockwise degrees (Tesseract's and PDF's convention) -> PIL's counter-clockwise transposes.
 _CLOCKWISE = {
@@ -55,13 +58,19 @@ def whiten_light(grey: Image.Image) -> Image.Image:
     return grey.point(_WHITEN_LUT) if grey.mode == "L" else grey
 
 
-def is_blank(grey: Image.Image) -> bool:
-    """Near-blank page: almost no dark pixels once small specks are averaged away."""
-    small = grey.convert("L") if grey.mode == "1" else grey
-    # A 4x4 box average turns an isolated speck of dust light grey, while text strokes stay dark.
+def ink_share(grey: Image.Image) -> float:
+    """Share of clearly dark pixels on the page, measured after illumination normalisation (a
+    photo lit from one side has no pixel under a fixed cut, yet plenty of text) and once
+    small specks are averaged away (4x4 box: an isolated speck of dust turns light grey)."""
+    small = grey.convert("L") if grey.mode != "L" else grey
     small = small.reduce(4) if min(small.size) >= 400 else small
-    dark = np.count_nonzero(np.asarray(small) < 128)
-    return dark < BLANK_INK_SHARE * small.width * small.height
+    values = np.asarray(capture.normalise_illumination(small))
+    return float(np.count_nonzero(values < _INK_LEVEL)) / max(1, values.size)
+
+
+def is_blank(grey: Image.Image) -> bool:
+    """Near-blank page: almost no ink (a page with less may still be confirmed by OCR)."""
+    return ink_share(grey) < BLANK_INK_SHARE
 
 
 def rotate(image: Image.Image, clockwise: int) -> Image.Image:
