@@ -8,15 +8,17 @@ from pathlib import Path
 
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.utils import secure_filename
 
 from app import extensions
 from app.api import bp
+from app.api.uploads import save_uploads
 from app.audit import audit
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem
+from domain import jsonbounds
 from domain.records import RecordError, validate_record
-from indexer.intake import new_batch_id, queue_records
+from indexer.extract.model import ExtractionError
+from indexer.intake import check_record_files, new_batch_id, queue_records
 from indexer.jobs import JobStore
 
 
@@ -28,24 +30,25 @@ def ingest() -> ResponseReturnValue:
     if raw is None:
         raise ApiProblem(400, "missing form field 'metadata' (the record as JSON)")
     try:
-        metadata = json.loads(raw)
+        metadata = jsonbounds.loads(raw)
     except json.JSONDecodeError as exc:
         raise ApiProblem(400, f"'metadata' is not valid JSON: {exc.msg}") from exc
+    except jsonbounds.JsonTooDeep as exc:
+        raise ApiProblem(400, f"'metadata' refused: {exc}") from exc
     uploads = request.files.getlist("files")
     if not uploads:
         raise ApiProblem(400, "no files uploaded (multipart field 'files')")
     with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
-        names = []
-        for upload in uploads:
-            name = secure_filename(upload.filename or "") or f"file-{len(names) + 1}"
-            upload.save(Path(tmp) / name)
-            names.append(name)
+        names = save_uploads(uploads, Path(tmp))
         if isinstance(metadata, dict):
             metadata["files"] = names
         try:
             record = validate_record(metadata, 1, Path(tmp), settings.max_file_bytes)
+            check_record_files(record, settings)  # refused files: nothing stored, no job
         except RecordError as exc:
             raise ApiProblem(400, str(exc)) from exc
+        except ExtractionError as exc:
+            raise ApiProblem(400, exc.message, code=exc.code) from exc
         # Originals are copied into the content-addressed store before the upload folder goes.
         queued = queue_records([record], settings=settings, client=extensions.es(),
                                celery=current_app.extensions["sohoa.celery"],

@@ -28,7 +28,13 @@ from app.coverage.params import (
 )
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
-from app.coverage.series import UnknownScope, coverage_series, default_start
+from app.coverage.series import (
+    MAX_SERIES_MONTHS,
+    UnknownScope,
+    coverage_series,
+    default_start,
+    months_spanned,
+)
 from app.errors import ApiProblem
 from domain.settings import Settings
 
@@ -70,8 +76,8 @@ def coverage_over_time() -> ResponseReturnValue:
                                            end=True))
     if start > end:
         raise ApiProblem(400, f"from ({start}) is after to ({end})")
-    if (end.year - start.year) * 12 + end.month - start.month >= 1200:
-        raise ApiProblem(400, "a series spans at most 100 years")
+    if months_spanned(start, end) > MAX_SERIES_MONTHS:
+        raise ApiProblem(400, f"a series spans at most {MAX_SERIES_MONTHS} months (100 years)")
     level = _param(lambda: parse_level(args.get("agency_level")))
     try:
         return coverage_series(extensions.es(), settings, start, end,
