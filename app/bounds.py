@@ -39,6 +39,17 @@ def limit_request() -> None:
         abort(413)
     # Applies to the stream itself: a chunked body (no Content-Length) stops at the bound too.
     request.max_content_length = SMALL_BODY_BYTES
+    if length is None and request.environ.get("wsgi.input_terminated"):
+        _read_streamed_body()
+
+
+def _read_streamed_body() -> None:
+    """Read a body sent without Content-Length now, one byte past the bound at most, and
+    answer 413 when it is over: left to the view, the capped stream would hand it the first
+    64 KiB as if they were the whole body."""
+    request.max_content_length = SMALL_BODY_BYTES + 1
+    if len(request.get_data(cache=True)) > SMALL_BODY_BYTES:  # JSON/forms parse this copy
+        abort(413)
 
 
 def init_app(app: Flask) -> None:
