@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from domain.records import RecordError, validate_record
 from indexer.extract.model import ExtractionError
 from indexer.intake import check_record_files, new_batch_id, queue_records
 from indexer.jobs import JobStore
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @bp.post("/ingest")
@@ -60,10 +63,12 @@ def ingest() -> ResponseReturnValue:
 @bp.get("/jobs/<job_id>")
 @require_role(*STAFF_ROLES)
 def job_status(job_id: str) -> ResponseReturnValue:
-    job = JobStore(extensions.es(), extensions.settings()).get(job_id)
+    # Job ids are 32 hex digits; anything else cannot exist (and may be too long for ES).
+    valid = JOB_ID.fullmatch(job_id) is not None
+    job = JobStore(extensions.es(), extensions.settings()).get(job_id) if valid else None
     if job is None:
         audit("job.view", outcome="not_found", job_id=job_id)
-        raise ApiProblem(404, f"no job {job_id}")
+        raise ApiProblem(404, f"no job {job_id[:40]}")
     audit("job.view", result_id=job.get("result_id"), job_id=job_id)
     return jsonify({key: job.get(key) for key in (
         "job_id", "state", "result_id", "error", "error_code", "attempts", "batch_id",

@@ -71,5 +71,19 @@ def parse_int(value: str | None, name: str, default: int, low: int, high: int) -
     return int(value)
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
 def parse_flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+    """Lenient (the pages' links): anything but a yes-word is no."""
+    return (value or "").strip().lower() in TRUE_WORDS
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    """Strict (the API): a yes-word or a no-word, else a ParamError naming the parameter."""
+    text = (value or "").strip().lower()
+    if text not in TRUE_WORDS | FALSE_WORDS:
+        raise ParamError(f"{name} must be one of 1/true/yes/on or 0/false/no/off, "
+                         f"got {str(value)[:40]!r}")
+    return text in TRUE_WORDS
