@@ -31,7 +31,7 @@ ANYONE: list[dict[str, list[str]]] = []
 
 RESULT_ID_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 ID_NUMBER_PATTERN = r"^([0-9]{12}|[0-9]{9})$"
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$"
 DATE = {"type": "string", "format": "date"}
 TEXT = {"type": "string"}
 FLAG = {"type": "string", "enum": ["1", "true", "yes", "on", "0", "false", "no", "off"]}

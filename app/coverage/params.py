@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from domain.agencies import LEVELS
+from domain.wholenumber import whole_number
 
 
 class ParamError(ValueError):
@@ -42,7 +43,7 @@ def parse_month_bound(value: str | None, name: str, default: dt.date, end: bool)
     text = value.strip()
     if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
         year, month = int(match[1]), int(match[2])
-        if 1 <= month <= 12:
+        if 1 <= month <= 12 and year >= 1:  # the calendar has no year 0
             day = calendar.monthrange(year, month)[1] if end else 1
             return dt.date(year, month, day)
     try:
@@ -65,10 +66,11 @@ def parse_level(value: str | None, name: str = "agency_level") -> str | None:
 def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None or not value.strip():
         return default
-    if not re.fullmatch(r"\d+", value.strip()) or not low <= int(value) <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         raise ParamError(f"{name} must be a whole number from {low} to {high}, got {value!r}",
                          f"Giá trị «{value}» của {name} phải là số nguyên từ {low} đến {high}.")
-    return int(value)
+    return number
 
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})

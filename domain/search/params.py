@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from domain.agencies import LEVELS
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS, SearchFilters
+from domain.wholenumber import whole_number
 
 LIST_PARAMS = ("agency_code", "agency_level", "document_type", "procedure_code")
 KNOWN_PARAMS = frozenset(
@@ -41,10 +42,9 @@ class SearchRequest:
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if raw is None or raw.strip() == "":
         return default
-    text = raw.strip()
-    if not text.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise ParamError(f"{name} must be a whole number, not {raw[:40]!r}")
-    value = int(text)
     if not low <= value <= high:
         raise ParamError(f"{name} must be between {low} and {high}, not {value}")
     return value

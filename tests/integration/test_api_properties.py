@@ -94,12 +94,22 @@ def _bound(value: Any) -> dt.date | None:
         return None
 
 
+def _number(value: Any, default: int) -> int | None:
+    """A generated page/size as the API reads it: empty is the default, 30.0 is 30."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        return int(value)
+    return None
+
+
 def breaks_combined_rule(path: str, query: dict[str, Any] | None) -> bool:
     """True when a request breaks a rule tying two parameters together, which JSON Schema
     cannot express and each operation's description states instead (answered 400)."""
     query = query or {}
-    page, size = query.get("page"), query.get("size", DEFAULT_SIZES.get(path, 0))
-    if isinstance(page, int) and isinstance(size, int) and page * size > WINDOW:
+    page = _number(query.get("page"), 1)
+    size = _number(query.get("size"), DEFAULT_SIZES.get(path, 0))
+    if page is not None and size is not None and page * size > WINDOW:
         return True
     default_start, default_end = DEFAULT_BOUNDS.get(path, (None, None))
     for low, high in (("issued_from", "issued_to"), ("from", "to")):
