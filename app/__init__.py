@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Flask
 
-from domain.settings import Settings, load_settings
+from domain.settings import Settings, load_settings, signing_key
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,8 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings: Settings = config.pop("SOHOA_SETTINGS", None) or load_settings()
     app.config.update(
         SOHOA_SETTINGS=settings,
-        # A random per-process key suits one dev process only; production sets SOHOA_SECRET_KEY.
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=signing_key(settings),
         MAX_CONTENT_LENGTH=settings.max_file_bytes * 4,
         JSON_AS_ASCII=False,
     )
@@ -41,17 +39,16 @@ def _init_resources(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import bp as api_bp
+    from app.api import init_app as init_api
     from app.audit.views import init_app as init_audit
     from app.citizen import init_app as init_citizen
-    from app.coverage import api as _coverage_api  # noqa: F401  (adds /coverage, /quality to api)
-    from app.coverage.views import bp as coverage_bp
+    from app.coverage import init_app as init_coverage
     from app.health import bp as health_bp
-    from app.web import bp as web_bp
+    from app.web import init_app as init_web
 
     app.register_blueprint(health_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    init_api(app)
     init_citizen(app)
     init_audit(app)
-    app.register_blueprint(web_bp)
-    app.register_blueprint(coverage_bp)
+    init_web(app)
+    init_coverage(app)

@@ -1,4 +1,4 @@
-"""The one place that reads the environment (see ../shared/CONTRACT.md).
+"""The one place that reads the environment (reference: docs/interfaces.md).
 
 Everything else receives a `Settings` object. Bad values fail fast with a message naming the
 variable, so a typo in a deployment stops the process at start-up instead of mid-batch.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,9 @@ class Settings:
     # Reverse proxies in front of the web app whose X-Forwarded-* headers are believed; 0 when
     # clients connect directly (then a forged header is ignored).
     trusted_proxies: int = 0
+    backup_dir: Path | None = None  # default: data_dir/backups (put it on another disk)
+    stack_dir: Path | None = None  # local dev stack (`sohoa stack`); default: see devstack
+    es_heap: str | None = None  # local dev stack's Elasticsearch heap, e.g. "2g"
 
     def effective_today(self) -> dt.date:
         """The date 'valid' and coverage are computed against when none is given."""
@@ -78,6 +82,13 @@ class Settings:
     @property
     def originals_dir(self) -> Path:
         return self.data_dir / "originals"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+
+_HEAP_RE = re.compile(r"^[1-9][0-9]*[mMgG]$")
 
 
 def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -142,6 +153,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f"SOHOA_TRUSTED_PROXIES={v!r}: expected a whole number "
                                 "(0 when clients connect directly)")
         values["trusted_proxies"] = int(v)
+    if v := env.get("SOHOA_BACKUP_DIR"):
+        values["backup_dir"] = Path(v).resolve()
+    if v := env.get("SOHOA_STACK_DIR"):
+        values["stack_dir"] = Path(v).resolve()
+    if v := env.get("SOHOA_ES_HEAP"):
+        if not _HEAP_RE.match(v):
+            raise SettingsError(f"SOHOA_ES_HEAP={v!r}: expected a JVM heap size such as 512m or 2g")
+        values["es_heap"] = v
     if v := env.get("SOHOA_MAX_FILE_MB"):
         values["max_file_bytes"] = _parse_positive_int("SOHOA_MAX_FILE_MB", v) * 1024 * 1024
     for key, var in (
@@ -173,3 +192,21 @@ def parse_roadmap(text: str) -> dict[int, dict[str, float]]:
     if not roadmap:
         raise SettingsError("SOHOA_ROADMAP is set but empty")
     return roadmap
+
+
+def signing_key(settings: Settings) -> str:
+    """The key sessions and citizen tokens are signed with: SOHOA_SECRET_KEY, else one kept
+    beside the data (mode 600), so every gunicorn worker signs alike and a restart signs no one
+    out."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker wrote it first
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

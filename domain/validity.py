@@ -1,4 +1,4 @@
-"""Validity (còn hiệu lực) of a result on a date, exactly as CONTRACT.md defines it.
+"""Validity (còn hiệu lực) of a result on a date, exactly as docs/interfaces.md defines it.
 
 Valid on D: status == "active" and valid_from <= D and (valid_until is null or valid_until >= D).
 """
@@ -42,9 +42,6 @@ def validity_state(record: Mapping[str, Any], on: dt.date) -> str:
         return "expired"
     return "valid"
 
-
-def is_valid(record: Mapping[str, Any], on: dt.date) -> bool:
-    return validity_state(record, on) == "valid"
 
 
 def valid_filter(on: dt.date) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "SOHOA_ES_URL": settings.es_url, "SOHOA_REDIS_URL": settings.redis_url,
             "SOHOA_INDEX_PREFIX": settings.index_prefix, "SOHOA_DATA_DIR": str(settings.data_dir),
             "SOHOA_TODAY": (settings.today or TODAY).isoformat(),
-            "SOHOA_OCR_TIMEOUT": str(settings.ocr_timeout_s)}
+            "SOHOA_OCR_TIMEOUT": str(settings.ocr_timeout_s),
+            "SOHOA_MAPPINGS_DIR": str(settings.mappings_dir)}
 
 
 @pytest.fixture(scope="session")

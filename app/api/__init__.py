@@ -1,7 +1,14 @@
-"""The JSON API under /api/v1."""
+"""The staff JSON API under /api/v1: search, results, ingest and jobs, the OpenAPI document."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("api", __name__)
+from flask import Flask
 
-from app.api import jobs, openapi, results, search  # noqa: E402,F401  (routes register on import)
+from app.api.blueprint import bp
+
+
+def init_app(app: Flask) -> None:
+    # The route modules attach their views to `bp` when imported.
+    from app.api import jobs, openapi, results, search  # noqa: F401
+
+    app.register_blueprint(bp, url_prefix="/api/v1")

@@ -11,7 +11,7 @@ from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.uploads import save_uploads
 from app.audit import audit
 from app.auth.guards import STAFF_ROLES, require_role

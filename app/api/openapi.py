@@ -17,7 +17,7 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.bounds import MAX_QUERY_STRING, SMALL_BODY_BYTES
 from app.coverage.series import MAX_SERIES_MONTHS
 from domain.agencies import LEVELS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api import bp
+from app.api.blueprint import bp
 from app.audit import audit
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem

@@ -1,4 +1,4 @@
-"""`GET /api/v1/search`: result search for staff (CONTRACT.md)."""
+"""`GET /api/v1/search`: result search for staff (docs/interfaces.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api import bp
+from app.api.blueprint import bp
 from app.audit import audit, search_details
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem

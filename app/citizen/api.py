@@ -1,4 +1,4 @@
-"""Citizen JSON API under /api/v1/citizen (see CONTRACT.md).
+"""Citizen JSON API under /api/v1/citizen (see docs/interfaces.md).
 
 `POST /session` trades ID number + birth date + a result number for a 30-minute token; the
 other routes take that token as `Authorization: Bearer …` and show the citizen's own records

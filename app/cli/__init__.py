@@ -1,4 +1,4 @@
-"""`sohoa`: the command line (see ../shared/CONTRACT.md for the stable commands)."""
+"""`sohoa`: the command line (reference: docs/interfaces.md)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from app.audit import audit_cli
 from app.auth.accounts import ROLES, AccountError, AccountStore
 from app.auth.passwords import PasswordPolicyError
 from app.cli.context import cli_client, cli_settings
-from domain.indices import ensure_indices
 from domain.settings import Settings
 
 T = TypeVar("T")
@@ -27,7 +26,6 @@ def users() -> None:
 def _open() -> tuple[AccountStore, Elasticsearch, Settings]:
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _m: None)
     return AccountStore(client, settings), client, settings
 
 

@@ -10,7 +10,6 @@ import click
 from app.cli.context import cli_client, cli_settings
 from app.coverage.queries import unregistered_agencies
 from domain.agencies import AgencyStore, RegisterError, parse_register
-from domain.indices import ensure_indices
 
 
 @click.group()
@@ -32,7 +31,6 @@ def load(csv_path: Path, prune: bool) -> None:
     """
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     store = AgencyStore(client, settings)
     try:
         text = csv_path.read_text(encoding="utf-8")
@@ -61,7 +59,6 @@ def list_agencies(as_json: bool) -> None:
     """The register, then any agency that has records but is not registered."""
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     register = AgencyStore(client, settings).all()
     orphans = unregistered_agencies(client, settings.index_name("results"), register)
     for code in sorted(register):
@@ -87,7 +84,6 @@ def orphans(as_json: bool) -> None:
     """Agencies that appear in indexed records but not in the register."""
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     found = unregistered_agencies(client, settings.index_name("results"),
                                   AgencyStore(client, settings).all())
     _echo_orphans(found, as_json)

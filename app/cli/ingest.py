@@ -9,7 +9,6 @@ import click
 from tqdm import tqdm
 
 from app.cli.context import cli_client, cli_settings
-from domain.indices import ensure_indices
 from domain.records import LineError, read_manifest
 from indexer.celery_app import make_celery
 from indexer.intake import new_batch_id, queue_records, requeue_job
@@ -34,7 +33,6 @@ def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int) 
         raise click.UsageError("give a MANIFEST.jsonl, or --retry-failed")
     settings = cli_settings()
     client = cli_client(settings)
-    ensure_indices(client, settings, log=lambda _msg: None)
     celery = make_celery(settings)
     jobs = JobStore(client, settings)
     batch_id = new_batch_id()

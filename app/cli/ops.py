@@ -59,7 +59,8 @@ def verify(manifests: tuple[Path, ...], as_json: bool, stuck_after: int | None) 
     metadata) or whose stored original is gone. Exit status 0 only when nothing is off.
     """
     settings = cli_settings()
-    client = cli_client(settings)
+    # A diagnosis must also run when indices are missing: it then reports everything missing.
+    client = cli_client(settings, require_current=False)
     config = _sweeper_config(stuck_after)
     try:
         in_broker: set[str] | None = broker_job_ids(_broker(settings), settings.celery_queue)
@@ -94,7 +95,7 @@ def sweep_command(stuck_after: int | None) -> None:
 
 
 def _backup_dir(value: Path | None, settings: Settings) -> Path:
-    return value if value is not None else settings.data_dir / "backups"
+    return value if value is not None else settings.backups_dir
 
 
 _DIR_HELP = ("Where the originals' copy and the catalog go [default: SOHOA_BACKUP_DIR, else "
@@ -103,7 +104,7 @@ _DIR_HELP = ("Where the originals' copy and the catalog go [default: SOHOA_BACKU
 
 @click.command(name="backup")
 @click.option("--dir", "backup_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="SOHOA_BACKUP_DIR", default=None, help=_DIR_HELP)
+              default=None, help=_DIR_HELP)
 @click.option("--list", "list_only", is_flag=True, help="List the backups in the folder.")
 def backup_command(backup_dir: Path | None, list_only: bool) -> None:
     """Snapshot the indices (filesystem repository) and copy the stored originals."""
@@ -125,13 +126,14 @@ def backup_command(backup_dir: Path | None, list_only: bool) -> None:
 @click.command(name="restore")
 @click.argument("snapshot", required=False)
 @click.option("--dir", "backup_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="SOHOA_BACKUP_DIR", default=None, help=_DIR_HELP)
+              default=None, help=_DIR_HELP)
 @click.option("--force", is_flag=True, help="Replace indices that still hold documents.")
 def restore_command(snapshot: str | None, backup_dir: Path | None, force: bool) -> None:
     """Restore SNAPSHOT (default: the newest of this prefix) and the missing originals."""
     settings = cli_settings()
     try:
-        summary = restore(settings, cli_client(settings), _backup_dir(backup_dir, settings),
+        summary = restore(settings, cli_client(settings, require_current=False),
+                          _backup_dir(backup_dir, settings),
                           snapshot, force=force)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc

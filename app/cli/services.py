@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
-import secrets
-from pathlib import Path
 
 import click
 
 from app.cli.context import cli_client, cli_settings
-from domain.indices import ensure_indices
+from domain.indices import IndicesNotReady, ensure_indices
+from domain.settings import signing_key
 
 
 @click.command()
 def init() -> None:
     """Create or upgrade the indices and aliases from mappings/."""
     settings = cli_settings()
-    ensure_indices(cli_client(settings), settings, log=click.echo)
+    try:
+        ensure_indices(cli_client(settings, require_current=False), settings, log=click.echo)
+    except IndicesNotReady as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.command()
@@ -25,8 +27,6 @@ def init() -> None:
 @click.option("--loglevel", default="info", show_default=True)
 def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker that OCRs and indexes queued records."""
-    # One Tesseract thread per process, so N worker processes use N cores without contention.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from indexer.celery_app import make_celery
 
     settings = cli_settings()
@@ -38,15 +38,6 @@ def worker(concurrency: int | None, loglevel: str) -> None:
     celery.worker_main(argv)
 
 
-def _local_secret_key(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -56,10 +47,7 @@ def _local_secret_key(path: Path) -> str:
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Run the web app and the JSON API."""
     settings = cli_settings()  # fail fast on bad configuration before forking anything
-    if not settings.secret_key:
-        # Every gunicorn worker must sign sessions and citizen tokens with the same key, and a
-        # restart should not sign everyone out: keep one, private, beside the data.
-        os.environ["SOHOA_SECRET_KEY"] = _local_secret_key(settings.data_dir / "secret-key")
+    signing_key(settings)  # made once here, before gunicorn forks its workers
     if dev:
         from app import create_app
 
@@ -87,5 +75,5 @@ def reset(yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete all indices with prefix {settings.index_prefix!r} at "
                       f"{settings.es_url}?", abort=True)
-    drop_all(cli_client(settings), settings)
+    drop_all(cli_client(settings, require_current=False), settings)
     click.echo(f"deleted the {settings.index_prefix!r} indices")

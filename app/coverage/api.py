@@ -1,7 +1,7 @@
 """Managers' JSON API: `/coverage`, `/coverage/series`, `/coverage/export`, `/quality`.
 
-Routes hang on the shared `api` blueprint (its JSON errors and CSRF exemption apply); the app
-factory imports this module before it registers that blueprint.
+Blueprint `coverage_api`, registered under /api/v1 (JSON errors and the CSRF exemption apply
+to every path under /api/).
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
-from app.api import bp
 from app.audit import audit
 from app.auth.guards import require_role
 from app.coverage import export
@@ -37,6 +36,8 @@ from app.coverage.series import (
 )
 from app.errors import ApiProblem
 from domain.settings import Settings
+
+bp = Blueprint("coverage_api", __name__)
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """Coverage arithmetic, pure: roadmap targets, per-agency figures and roll-ups.
 
-Definitions (../shared/CONTRACT.md): coverage = digitized / inventory; target = the roadmap's
+Definitions (docs/interfaces.md): coverage = digitized / inventory; target = the roadmap's
 value for the year of the as-of date and the agency's level (0 before the first roadmap year,
 the last value after the last one); on_track = coverage >= target.
 

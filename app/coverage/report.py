@@ -79,7 +79,7 @@ def build_report(register: Mapping[str, Agency], counts: Mapping[str, AgencyCoun
                  roadmap: Roadmap, as_of: dt.date, level: str | None = None,
                  orphan_details: Mapping[str, Mapping[str, Any]] | None = None
                  ) -> dict[str, Any]:
-    """The CONTRACT's answer (`as_of`, `target_year`, `rows`, `totals`) plus roll-ups/orphans.
+    """The interface's answer (`as_of`, `target_year`, `rows`, `totals`) plus roll-ups/orphans.
 
     `level` narrows the rows only; totals and roll-ups always cover the whole register.
     Records of agencies missing from the register have no inventory to count against: they

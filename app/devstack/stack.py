@@ -10,22 +10,23 @@ from pathlib import Path
 from app.devstack import elasticsearch as es
 from app.devstack import redis as rd
 from app.devstack.tools import check_tesseract
+from domain.settings import Settings, load_settings
 
 Log = Callable[[str], None]
 
 
-def default_stack_dir() -> Path:
-    """Where the local stack keeps its distribution, data and PIDs.
+def default_stack_dir(settings: Settings | None = None) -> Path:
+    """Where the local stack keeps its distribution, data and PIDs (SOHOA_STACK_DIR).
 
     Elasticsearch runs as another user, so the folder must be reachable by it: a root home
     (mode 700) is not, hence /var/tmp for root.
     """
-    if value := os.environ.get("SOHOA_STACK_DIR"):
-        return Path(value).resolve()
+    settings = settings or load_settings()
+    if settings.stack_dir:
+        return settings.stack_dir
     if os.geteuid() == 0:
         return Path("/var/tmp/sohoa-stack")
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "sohoa" / "stack"
+    return Path.home() / ".cache" / "sohoa" / "stack"
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ class ComponentStatus:
         return f"{self.name:<16} {self.state:<34} {self.url}{pid}"
 
 
-def default_heap(node_count: int) -> str:
-    return os.environ.get("SOHOA_ES_HEAP", "2g" if node_count == 1 else "1g")
+def default_heap(node_count: int, settings: Settings | None = None) -> str:
+    settings = settings or load_settings()
+    return settings.es_heap or ("2g" if node_count == 1 else "1g")
 
 
 def up(stack_dir: Path, node_count: int = 1, log: Log = print) -> list[ComponentStatus]:

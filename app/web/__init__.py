@@ -1,7 +1,14 @@
 """The staff web pages: search (`/`), record (`/ket-qua/<id>`), its files and page previews."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("web", __name__)
+from flask import Flask
 
-from app.web import helpers, records, search  # noqa: E402,F401  (routes register on import)
+from app.web.blueprint import bp
+
+
+def init_app(app: Flask) -> None:
+    # The route modules attach their views to `bp` when imported.
+    from app.web import helpers, records, search  # noqa: F401
+
+    app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from app.web import bp
+from app.web.blueprint import bp
 from domain.search.params import KNOWN_PARAMS
 from domain.search.service import SearchUnavailable
 from domain.validity import LABELS

@@ -17,7 +17,7 @@ from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
 from app.results import load_result, send_personal_file
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.helpers import search_args
 from domain.records import PAGE_BREAK
 from domain.validity import LABELS, validity_state

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from app import extensions
 from app.audit import audit, search_details
 from app.auth.web import login_required_web
-from app.web import bp
+from app.web.blueprint import bp
 from app.web.helpers import search_args
 from domain.search.params import ParamError, SearchRequest, parse_search_args
 from domain.search.service import search

@@ -1,4 +1,4 @@
-"""Run a result search on Elasticsearch and answer in the CONTRACT's shape.
+"""Run a result search on Elasticsearch and answer in the shape docs/interfaces.md gives.
 
 The request bodies come from es_query (a ranked page; counts and facets); this module sends both
 in one `_msearch`, maps hits (validity on the effective today, replacement link, safe
@@ -29,7 +29,7 @@ SEARCH_TIMEOUT_S = 15
 NAMED_FACETS = {"agency_code": "agency_name", "procedure_code": "procedure_name"}
 FACET_SIZES = {"document_type": 50, "agency_code": 100, "agency_level": 5,
                "procedure_code": 100, "status": 5}
-# Fields each hit carries besides the CONTRACT's (all additive).
+# Fields each hit carries besides the documented ones (all additive).
 EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from", "valid_until",
                 "replaced_by", "page_count")
 

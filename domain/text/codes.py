@@ -71,10 +71,6 @@ def parse_date(text: str) -> dt.date | None:
         return None
 
 
-def format_date_vn(value: dt.date) -> str:
-    """ISO date -> the dd/mm/yyyy form printed on documents."""
-    return value.strftime("%d/%m/%Y")
-
 
 def _classify_digits(digits: str) -> str:
     return {9: "id_number", 12: "id_number", 10: "enterprise"}.get(len(digits), "digits")

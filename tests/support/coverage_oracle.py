@@ -1,7 +1,7 @@
 """The test oracle for coverage: plain Python over the sample manifest and register.
 
-Written from ../shared/CONTRACT.md alone, without importing anything from app/ or indexer/, so
-the API is checked against an independent reading of the definitions:
+Written from the definitions in docs/interfaces.md alone, without importing anything from app/,
+domain/ or indexer/, so the API is checked against an independent reading of the definitions:
 - inventory: the register's inventory_count;
 - digitized: records of the agency with issued_on <= cut-off and (digitized_on, or the ingestion
   date when it is missing) <= D;

@@ -54,7 +54,7 @@ def manifest() -> list[dict[str, Any]]:
 
 
 def valid_on(record: dict[str, Any], day: dt.date) -> bool:
-    """CONTRACT.md's definition, written out again so the tests do not trust domain.validity."""
+    """The documented definition, written out again so the tests do not trust domain.validity."""
     until = record.get("valid_until")
     return (record.get("status") == "active"
             and dt.date.fromisoformat(record["valid_from"]) <= day

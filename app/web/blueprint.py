@@ -1,0 +1,5 @@
+"""The `web` blueprint object, apart from the route modules that attach to it (no import cycle)."""
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__)

@@ -1,0 +1,62 @@
+"""An in-memory stand-in for the few Elasticsearch calls the pipeline and the job store make, so
+their logic is unit-tested without a node (the real node is tested in tests/integration)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+from elasticsearch import ConflictError, NotFoundError
+
+
+def _meta(status: int) -> ApiResponseMeta:
+    return ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(),
+                           duration=0.0, node=NodeConfig("http", "localhost", 9200))
+
+
+class FakeElasticsearch:
+    """Documents per index, with internal and `external_gte` versions; `search` understands the
+    one query shape the pipeline sends (a `terms` filter and an `ids` exclusion)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
+        self.writes: list[tuple[str, str]] = []
+
+    def get(self, *, index: str, id: str, **_: Any) -> dict[str, Any]:
+        if id not in self.docs.get(index, {}):
+            raise NotFoundError("not found", _meta(404), {})
+        version, source = self.docs[index][id]
+        return {"_id": id, "_version": version, "_source": copy.deepcopy(source)}
+
+    def index(self, *, index: str, id: str, document: dict[str, Any],
+              version: int | None = None, version_type: str | None = None,
+              **_: Any) -> dict[str, Any]:
+        stored = self.docs.setdefault(index, {})
+        current = stored.get(id, (0, {}))[0]
+        if version_type == "external_gte":
+            assert version is not None
+            if version < current:
+                raise ConflictError("version conflict", _meta(409), {})
+            new_version = version
+        else:
+            new_version = current + 1
+        stored[id] = (new_version, copy.deepcopy(document))
+        self.writes.append((index, id))
+        return {"_id": id, "_version": new_version, "result": "created"}
+
+    def update(self, *, index: str, id: str, doc: dict[str, Any],
+               **_: Any) -> dict[str, Any]:
+        version, source = self.get(index=index, id=id)["_version"], self.get(
+            index=index, id=id)["_source"]
+        self.docs[index][id] = (version + 1, {**source, **copy.deepcopy(doc)})
+        return {"_id": id, "_version": version + 1, "result": "updated"}
+
+    def search(self, *, index: str, query: dict[str, Any], **_: Any) -> dict[str, Any]:
+        wanted = query["bool"]["filter"][0]["terms"]
+        (field, values), = wanted.items()
+        excluded = set(query["bool"].get("must_not", [{}])[0].get("ids", {}).get("values", []))
+        hits = [{"_id": doc_id, "_source": source}
+                for doc_id, (_v, source) in self.docs.get(index, {}).items()
+                if doc_id not in excluded and set(source.get(field) or []) & set(values)]
+        return {"hits": {"total": {"value": len(hits)}, "hits": hits}}

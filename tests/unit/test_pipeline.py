@@ -1,0 +1,91 @@
+"""`pipeline.process` and `run_job` with an in-memory Elasticsearch and real files: the order of
+the steps, the document they build, the versioned write and the job's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from domain.settings import Settings
+from indexer import pipeline
+from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.storage import store
+from tests.support.fakes import FakeElasticsearch
+
+TEXT = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nSố: 12/2024/GP\nCấp cho bà Nguyễn Thị Lan.\n"
+META = {"result_id": "R-1", "result_number": "12/2024/GP", "agency_code": "H26.1",
+        "issued_on": "2024-02-03", "holder_name": "Nguyễn Thị Lan",
+        "holder_id_number": "001190001234", "status": "active", "valid_from": "2024-02-03",
+        "other_parties": [{"name": "Trần Văn Bình", "id_number": "001088004321"}]}
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    return replace(Settings(), data_dir=tmp_path / "data", index_prefix="unit")
+
+
+def _payload(settings: Settings, tmp_path: Path, text: str = TEXT, version: int = 100,
+             result_id: str = "R-1") -> JobPayload:
+    source = tmp_path / f"{result_id}-{version}.txt"
+    source.write_text(text, encoding="utf-8")
+    stored = store(source, settings.originals_dir)
+    job_file = JobFile("files/r1.txt", stored.sha256, stored.size, stored.storage_key,
+                       "text/plain")
+    return JobPayload(result_id, {**META, "result_id": result_id}, (job_file,), version)
+
+
+def test_process_writes_the_document_built_from_text_and_metadata(
+        settings: Settings, tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    outcome = pipeline.process(_payload(settings, tmp_path), settings, client)  # type: ignore[arg-type]
+    assert (outcome.state, outcome.pages) == ("done", 1)
+    doc = client.get(index="unit-results", id="R-1")["_source"]
+    assert doc["text"].strip() == TEXT.strip()
+    assert doc["party_id_numbers"] == ["001088004321", "001190001234"]
+    assert doc["ingest_version"] == 100 and doc["page_count"] == 1
+    assert doc["files"][0]["name"] == "files/r1.txt"
+    assert doc["duplicate_of"] == []
+
+
+def test_an_older_write_never_replaces_a_newer_one(settings: Settings, tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    pipeline.process(_payload(settings, tmp_path, version=200), settings, client)  # type: ignore[arg-type]
+    late = pipeline.process(_payload(settings, tmp_path, text=TEXT + "cũ\n", version=150),
+                            settings, client)  # type: ignore[arg-type]
+    assert late.state == "superseded"
+    assert client.get(index="unit-results", id="R-1")["_source"]["ingest_version"] == 200
+
+
+def test_the_same_scan_under_another_id_is_flagged_as_duplicate(
+        settings: Settings, tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    pipeline.process(_payload(settings, tmp_path), settings, client)  # type: ignore[arg-type]
+    pipeline.process(_payload(settings, tmp_path, result_id="R-2"), settings, client)  # type: ignore[arg-type]
+    second = client.get(index="unit-results", id="R-2")["_source"]
+    assert second["duplicate_of"] == ["R-1"]
+    assert second["quality_flags"]
+
+
+def test_run_job_records_done_and_failed_outcomes(settings: Settings, tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    jobs = JobStore(client, settings)  # type: ignore[arg-type]
+    good = jobs.create(_payload(settings, tmp_path), batch_id="b", source="unit")
+    outcome = pipeline.run_job(good, 1, settings, client)  # type: ignore[arg-type]
+    assert outcome.state == "done"
+    assert jobs.get(good)["state"] == "done"  # type: ignore[index]
+
+    missing = _payload(settings, tmp_path, result_id="R-3")
+    (settings.originals_dir / missing.files[0].storage_key).unlink()
+    bad = jobs.create(missing, batch_id="b", source="unit")
+    failed = pipeline.run_job(bad, 1, settings, client)  # type: ignore[arg-type]
+    assert (failed.state, failed.error_code) == ("failed", "original-missing")
+    job = jobs.get(bad)
+    assert job is not None and job["state"] == "failed" and job["error_code"] == "original-missing"
+    assert ("unit-results", "R-3") not in client.writes
+
+
+def test_run_job_of_an_unknown_job_is_an_error(settings: Settings) -> None:
+    with pytest.raises(LookupError):
+        pipeline.run_job("nope", 1, settings, FakeElasticsearch())  # type: ignore[arg-type]
