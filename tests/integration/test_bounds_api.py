@@ -208,6 +208,24 @@ def test_two_files_with_one_name_are_both_kept(app: Flask, staff: Staff) -> None
     assert "Trang một" in record["text"] and "Trang hai" in record["text"]
 
 
+def test_an_agency_without_a_name_does_not_break_the_search_page(app: Flask,
+                                                                  staff: Staff) -> None:
+    # Found by the property run: an ingested record naming no agency_name made the officers'
+    # search page fail while sorting its agency list by name.
+    client = app.test_client()
+    metadata = json.loads(_metadata("BOUNDS-no-agency-name"))
+    del metadata["agency_name"]
+    metadata["agency_code"] = "H26.NONAME"
+    response = _ingest(client, staff, json.dumps(metadata), [(b"Giay phep", "a.txt")])
+    assert _wait_done(client, staff, response.get_json()["job_id"])["state"] == "done"
+    extensions_es = app.extensions["sohoa.es"]
+    extensions_es.indices.refresh(index=app.config["SOHOA_SETTINGS"].index_name("results"))
+    officer = app.test_client()
+    assert web_login(officer, staff.officer, staff.password).status_code == 302
+    page = officer.get("/")
+    assert page.status_code == 200 and "H26.NONAME" in page.get_data(as_text=True)
+
+
 def test_result_ids_outside_the_set_are_never_looked_up(app: Flask, staff: Staff) -> None:
     client = app.test_client()
     for result_id in ("..", "a..b", "x" * 200):
