@@ -18,6 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from domain.settings import Settings
+from domain.text.codes import parse_iso_date
 
 LEVELS = ("city", "district", "commune")
 COLUMNS = ("agency_code", "agency_name", "level", "parent_code", "inventory_count", "reviewed_on")
@@ -79,11 +80,8 @@ def _check_row(row: dict[str, str]) -> tuple[Agency | None, str | None]:
     if int(raw_count) < 0:
         return None, f"inventory_count {raw_count} is negative"
     reviewed = row.get("reviewed_on", "").strip() or None
-    if reviewed:
-        try:
-            dt.date.fromisoformat(reviewed)
-        except ValueError:
-            return None, f"reviewed_on {reviewed!r} is not a date YYYY-MM-DD"
+    if reviewed and parse_iso_date(reviewed) is None:
+        return None, f"reviewed_on {reviewed!r} is not a date YYYY-MM-DD"
     parent = row.get("parent_code", "").strip() or None
     if parent == code:
         return None, "an agency cannot be its own parent"

@@ -5,7 +5,6 @@ A bad line gets its line number and a specific reason; it never stops the other 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections import defaultdict
@@ -16,6 +15,7 @@ from typing import Any
 
 from domain import jsonbounds
 from domain.agencies import LEVELS
+from domain.text.codes import parse_iso_date
 
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".txt")
 PAGE_BREAK = "\f"  # pages of one record's text are joined with a form feed
@@ -108,14 +108,8 @@ def _check_date(field: str, value: Any, *, required: bool) -> None:
         return
     if not isinstance(value, str):
         raise RecordError(f"'{field}' must be an ISO date string YYYY-MM-DD, got {value!r}")
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        raise RecordError(
-            f"'{field}' is not a valid date: {value!r} (expected YYYY-MM-DD)"
-        ) from None
-    if len(value) != 10:
-        raise RecordError(f"'{field}' must be written YYYY-MM-DD, got {value!r}")
+    if parse_iso_date(value) is None:  # strict: not 20240101, 2024-W01 nor other digits
+        raise RecordError(f"'{field}' is not a valid date: {value!r} (expected YYYY-MM-DD)")
 
 
 def _check_files(raw: Any, base_dir: Path, max_bytes: int) -> tuple[RecordFile, ...]:

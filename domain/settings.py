@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from domain.text.codes import parse_iso_date
+
 # The versioned mappings ship inside the package (`mappings` is package data), so an installed
 # sohoa finds them without SOHOA_MAPPINGS_DIR.
 BUNDLED_MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
@@ -91,6 +93,14 @@ class Settings:
 _HEAP_RE = re.compile(r"^[1-9][0-9]*[mMgG]$")
 
 
+def without_credentials(url: str) -> str:
+    """`redis://:secret@redis:6379/0` -> `redis://redis:6379/0`, for messages and logs."""
+    parts = urlparse(url)
+    if not parts.password and not parts.username:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not parsed.hostname:
@@ -101,10 +111,10 @@ def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
 
 
 def _parse_date(name: str, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={value!r}: expected an ISO date YYYY-MM-DD") from exc
+    day = parse_iso_date(value.strip())
+    if day is None:
+        raise SettingsError(f"{name}={value!r}: expected an ISO date YYYY-MM-DD")
+    return day
 
 
 def _parse_positive_int(name: str, value: str) -> int:

@@ -224,12 +224,16 @@ PATHS: dict[str, dict[str, Any]] = {
                 _page(MAX_WINDOW), _size(200, 50)], rules=WINDOW_RULE)},
     "/citizen/session": {"post": _op(
         "Citizen proves identity; answers a short-lived token", "anyone",
-        {"200": _json("{token, expires_in}", {"type": "object", "required": ["token"]})},
+        {"200": _json("{token, expires_in, scope: all|shared}",
+                      {"type": "object", "required": ["token"]})},
         errors=(400, 401, 429), security=ANYONE,
         body={"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["id_number", "birth_date", "result_number"],
             "properties": {"id_number": TEXT, "birth_date": DATE, "result_number": TEXT}}}}},
         rules="Any identity that does not match gets the same 401.")},
+    "/citizen/logout": {"post": _op(
+        "End the citizen session the token stands for (the token stops working at once)",
+        "citizen token", {"204": {"description": "ended"}}, errors=(401,), security=CITIZEN)},
     "/citizen/results": {"get": _op(
         "The citizen's own records, valid first", "citizen token",
         {"200": _json("{total, results[]}")}, errors=(401,), security=CITIZEN)},

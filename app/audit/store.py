@@ -14,6 +14,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from domain.settings import Settings
+from domain.text.codes import parse_iso_date
 from domain.wholenumber import whole_number
 
 PAGE_SIZE = 50
@@ -38,13 +39,16 @@ class AuditQuery:
 
 def _parse_bound(name: str, value: str, end: bool) -> str:
     """ISO date or date-time; a bare `to` date includes that whole day."""
+    problem = AuditQueryError(f"'{name}' must be an ISO date (YYYY-MM-DD) or date-time")
+    day = parse_iso_date(value[:10])
+    if day is None or not value.isascii() or (len(value) > 10 and value[10] != "T"):
+        raise problem  # not `fromisoformat` alone: it takes 20240101, weeks, other digits
+    if len(value) == 10:
+        return f"{day.isoformat()}T23:59:59.999Z" if end else f"{day.isoformat()}T00:00:00Z"
     try:
-        if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            return f"{day.isoformat()}T23:59:59.999Z" if end else f"{day.isoformat()}T00:00:00Z"
         return dt.datetime.fromisoformat(value).isoformat()
     except ValueError as exc:
-        raise AuditQueryError(f"'{name}' must be an ISO date (YYYY-MM-DD) or date-time") from exc
+        raise problem from exc
 
 
 def parse_query(args: dict[str, str]) -> AuditQuery:

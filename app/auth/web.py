@@ -1,8 +1,10 @@
 """Staff web sign-in: `/dang-nhap`, `/dang-xuat` and `login_required_web` for HTML views.
 
-The session cookie holds only the username, the account's `session_version` and the sign-in
-time; every request re-reads the account, so disabling it or changing its password ends the
-sessions at once. The JSON API never reads this cookie (Bearer tokens only).
+The session lives server-side in Redis (`app.auth.sessions`); the cookie holds only its random id.
+The session holds the username, the account's `session_version` and the sign-in time; sign-out
+deletes it, and every request re-reads the account, so disabling it or changing its password ends
+the sessions at once (the CLI also deletes them from Redis). The JSON API never reads this
+cookie (Bearer tokens only).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
 from app import extensions
@@ -34,6 +35,7 @@ from app.audit.sampling import audit_failed_sign_in
 from app.auth import csrf
 from app.auth.accounts import Account, AccountStore
 from app.auth.ratelimit import FailureLimiter, Limit
+from app.auth.sessions import RedisSessionInterface, SessionStore, regenerate
 
 F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("auth", __name__)
@@ -114,11 +116,11 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password") or ""
     subjects = {"ip": request.remote_addr or "unknown", "user": username.lower()}
     limiter = _limiter()
-    if wait := limiter.retry_after(subjects):
+    if wait := limiter.acquire(subjects):
         audit_failed_sign_in("staff.login", "locked", user=username or "anonymous",
                              role="anonymous")
         return _locked(wait, next_url)
-    account = AccountStore(extensions.es(), extensions.settings()).authenticate(username, password)
+    account = _authenticate(limiter, subjects, username, password)
     if account is None:
         wait = limiter.record_failure(subjects)
         audit_failed_sign_in("staff.login", "failure", user=username or "anonymous",
@@ -127,13 +129,24 @@ def login() -> ResponseReturnValue:
             return _locked(wait, next_url)
         return render_template("auth/login.html", next_url=next_url, username=username,
                                error="Tên đăng nhập hoặc mật khẩu không đúng."), 401
-    limiter.forget("user", username.lower())
-    session.clear()  # a fresh session (and CSRF token) on sign-in: no session fixation
+    limiter.record_success(subjects, forget=("user",))
+    session.clear()  # a fresh session, id and CSRF token on sign-in: no session fixation
+    regenerate(session)
     session[SESSION_KEY] = {"u": account.username, "v": account.session_version,
                             "at": time.time()}
     g.account = account
     audit("staff.login")
     return redirect(next_url)
+
+
+def _authenticate(limiter: FailureLimiter, subjects: dict[str, str], username: str,
+                  password: str) -> Account | None:
+    try:
+        return AccountStore(extensions.es(), extensions.settings()).authenticate(username,
+                                                                                 password)
+    except BaseException:
+        limiter.release(subjects)  # the check did not run: no verdict, no failure counted
+        raise
 
 
 def _locked(wait: int, next_url: str) -> ResponseReturnValue:
@@ -153,20 +166,38 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
-class _SessionInterface(SecureCookieSessionInterface):
+def staff_subject(username: str) -> str:
+    return f"staff:{username}"
+
+
+def session_store(app: Flask) -> SessionStore:
+    return SessionStore(app.extensions["sohoa.redis"], app.config["SOHOA_SETTINGS"].index_prefix)
+
+
+def _subjects(data: dict[str, Any]) -> tuple[str, ...]:
+    """Who a session belongs to, for revocation by account (see `SessionStore`)."""
+    subjects = []
+    staff = data.get(SESSION_KEY)
+    if isinstance(staff, dict) and isinstance(staff.get("u"), str):
+        subjects.append(staff_subject(staff["u"]))
+    citizen = data.get("citizen")
+    if isinstance(citizen, dict) and isinstance(citizen.get("sub"), str):
+        subjects.append(f"citizen:{citizen['sub']}")
+    return tuple(subjects)
+
+
+def _cookie_secure(app: Flask) -> bool:
     """Secure cookies unless debugging or testing, decided per request (`run(debug=True)`
     turns debug on after the app is built); `SOHOA_COOKIE_SECURE` in the config overrides."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        configured = app.config.get("SOHOA_COOKIE_SECURE")
-        if configured is not None:
-            return bool(configured)
-        return not (app.debug or app.testing)
+    configured = app.config.get("SOHOA_COOKIE_SECURE")
+    if configured is not None:
+        return bool(configured)
+    return not (app.debug or app.testing)
 
 
 def init_app(app: Flask) -> None:
     """Cookie flags, CSRF, template helpers and the blueprint."""
-    app.session_interface = _SessionInterface()
+    app.session_interface = RedisSessionInterface(session_store, _subjects, _cookie_secure)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="sohoa_session")
     csrf.init_app(app)

@@ -1,9 +1,9 @@
 """Citizen JSON API under /api/v1/citizen (see docs/interfaces.md).
 
-`POST /session` trades ID number + birth date + a result number for a 30-minute token; the
-other routes take that token as `Authorization: Bearer …` and show the citizen's own records
-only. "Not yours" and "does not exist" get the very same 404 body, so nobody can probe which
-result ids exist.
+`POST /session` trades ID number + birth date + a result number for a 30-minute token
+(`POST /logout` ends it); the other routes take that token as `Authorization: Bearer …` and
+show the citizen's own records only (within the sign-in's scope: see `identity`). "Not yours"
+and "does not exist" get the very same 404 body, so nobody can probe which result ids exist.
 """
 
 from __future__ import annotations
@@ -31,14 +31,19 @@ UNAUTHORISED = ("cần đăng nhập công dân: gửi 'Authorization: Bearer <t
                 "nhận từ POST /citizen/session")
 
 
+def _bearer() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def citizen_required(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        id_number = tokens.verify(token.strip()) if scheme.lower() == "bearer" else None
-        if id_number is None:
+        token = _bearer()
+        citizen = tokens.verify(token) if token else None
+        if citizen is None:
             raise ApiProblem(401, UNAUTHORISED)
-        g.citizen_id = id_number
+        g.citizen_id, g.citizen_witnesses = citizen.id_number, citizen.witnesses
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -58,14 +63,23 @@ def session() -> ResponseReturnValue:
                 429, {"Retry-After": str(outcome.retry_after)})
     if outcome.identity is None:
         raise ApiProblem(401, login.GENERIC_FAILURE)
-    token = tokens.issue(outcome.identity.id_number, outcome.identity.method)
-    return jsonify({"token": token, "expires_in": tokens.lifetime_seconds()})
+    token = tokens.issue(outcome.identity)
+    return jsonify({"token": token, "expires_in": tokens.lifetime_seconds(),
+                    "scope": "shared" if outcome.identity.witnesses else "all"})
+
+
+@bp.post("/logout")
+@citizen_required
+def end_session() -> ResponseReturnValue:
+    tokens.revoke(_bearer())
+    audit("citizen.logout")
+    return "", 204
 
 
 @bp.get("/results")
 @citizen_required
 def results() -> ResponseReturnValue:
-    items = own_results(g.citizen_id)
+    items = own_results(g.citizen_id, g.citizen_witnesses)
     audit("citizen.results", count=len(items))
     return jsonify({"total": len(items), "results": items})
 
@@ -73,7 +87,7 @@ def results() -> ResponseReturnValue:
 @bp.get("/results/<path:result_id>/files/<int:n>")
 @citizen_required
 def result_file(result_id: str, n: int) -> ResponseReturnValue:
-    source = own_record(result_id, g.citizen_id)
+    source = own_record(result_id, g.citizen_id, g.citizen_witnesses)
     if source is None:
         audit("citizen.file", result_id=result_id, outcome="denied", file=n)
         raise ApiProblem(404, NOT_FOUND)
@@ -89,9 +103,9 @@ def result_file(result_id: str, n: int) -> ResponseReturnValue:
 @bp.get("/results/<path:result_id>")
 @citizen_required
 def result(result_id: str) -> ResponseReturnValue:
-    source = own_record(result_id, g.citizen_id)
+    source = own_record(result_id, g.citizen_id, g.citizen_witnesses)
     if source is None:
         audit("citizen.view", result_id=result_id, outcome="denied")
         raise ApiProblem(404, NOT_FOUND)
     audit("citizen.view", result_id=result_id)
-    return jsonify(citizen_view(source, "citizen_api.result_file"))
+    return jsonify(citizen_view(source, "citizen_api.result_file", g.citizen_id))

@@ -7,6 +7,11 @@ birth date on file for that person — the record's own (`holder_birth_date`, or
 `birth_date`), else any other record's that names the same ID number with a birth date. Only
 when no record anywhere carries a birth date for that ID number is the date checked against what
 the 12-digit citizen ID itself encodes (century/sex digit and the year's last two digits).
+
+Everything a sign-in checks is printed on the proving record, which every person it names holds
+on paper. So a proof through a record naming others could come from any of them: the identity
+carries those others as `witnesses`, and the session opens only records naming every witness
+too — records each of them may see anyway. A co-party who signs in "as the holder" gains nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ class IdentityClaim:
 class CitizenIdentity:
     id_number: str
     method: str  # how it was proven, e.g. "result-number", "year-from-id", "oidc"
+    # Others named on the proving record: they hold the same proof, so the session only opens
+    # records naming them too. Empty for a proof nobody else holds (e.g. OIDC, a sole record).
+    witnesses: frozenset[str] = frozenset()
 
 
 class IdentityProvider(Protocol):
@@ -69,6 +77,20 @@ def _date(value: Any) -> dt.date | None:
     return parse_date(str(value)[:10]) if value else None
 
 
+def party_ids(source: dict[str, Any]) -> set[str]:
+    """Every ID number a record names: holder and other parties."""
+    named = source.get("party_id_numbers")
+    if named is None:  # documents written before the field existed
+        named = [source.get("holder_id_number"),
+                 *(p.get("id_number") for p in source.get("other_parties") or [])]
+    return {str(p) for p in named if p}
+
+
+def witnesses_of(records: list[dict[str, Any]], id_number: str) -> frozenset[str]:
+    """Who else holds the proof these records give: everybody else any of them names."""
+    return frozenset(set().union(*(party_ids(s) for s in records)) - {id_number})
+
+
 def birth_date_on_record(source: dict[str, Any], id_number: str) -> dt.date | None:
     """The birth date this record gives for that person (holder or party), if any."""
     if source.get("holder_id_number") == id_number and source.get("holder_birth_date"):
@@ -94,7 +116,7 @@ class ResultNumberProvider:
         response = self.client.search(
             index=self.index, size=MAX_CANDIDATES, query=query,
             source_includes=["result_id", "holder_id_number", "holder_birth_date",
-                             "other_parties"])
+                             "other_parties", "party_id_numbers"])
         return [hit["_source"] for hit in response["hits"]["hits"]]
 
     def known_birth_dates(self, id_number: str) -> set[dt.date]:
@@ -115,12 +137,20 @@ class ResultNumberProvider:
         }})
         if not candidates:
             return None
+        method = self._birth_date_check(candidates, id_number, birth_date)
+        if method is None:
+            return None
+        return CitizenIdentity(id_number, method, witnesses_of(candidates, id_number))
+
+    def _birth_date_check(self, candidates: list[dict[str, Any]], id_number: str,
+                          birth_date: dt.date) -> str | None:
+        """How the birth date was proven (the provider's name or "year-from-id"), or None."""
         on_records = {d for s in candidates if (d := birth_date_on_record(s, id_number))}
         if on_records:
-            return CitizenIdentity(id_number, self.name) if birth_date in on_records else None
+            return self.name if birth_date in on_records else None
         known = self.known_birth_dates(id_number)
         if known:
-            return CitizenIdentity(id_number, self.name) if birth_date in known else None
+            return self.name if birth_date in known else None
         if self.year_fallback and year_encoded_in_id(id_number) == birth_date.year:
-            return CitizenIdentity(id_number, "year-from-id")
+            return "year-from-id"
         return None

@@ -3,7 +3,8 @@
 Limits (Redis, keys under the index prefix): per ID number 5 failures in 15 minutes lock that
 ID number for 15 minutes; per client address 20 failures in 15 minutes lock the address for
 30 minutes. A locked attempt is refused before the identity is checked, so even the right
-birth date gets no session while the lock lasts.
+birth date gets no session while the lock lasts; the check and the count are one atomic step
+(`FailureLimiter.acquire`), so parallel guesses cannot slip past the limit.
 """
 
 from __future__ import annotations
@@ -56,20 +57,29 @@ def subjects_for(id_number: str) -> dict[str, str]:
     return {"id": subject, "ip": request.remote_addr or "unknown"}
 
 
+def _verify(limits: FailureLimiter, subjects: dict[str, str],
+            claim: IdentityClaim) -> CitizenIdentity | None:
+    try:
+        return provider().verify(claim)
+    except BaseException:
+        limits.release(subjects)  # the check did not run: no verdict, no failure counted
+        raise
+
+
 def attempt(claim: IdentityClaim) -> LoginOutcome:
     subjects = subjects_for(claim.id_number)
     who = f"citizen:{mask_id(subjects['id'])}"
     limits = limiter()
-    if wait := limits.retry_after(subjects):
+    if wait := limits.acquire(subjects):
         audit_failed_sign_in("citizen.login", "locked", user=who, role="citizen")
         return LoginOutcome(None, wait)
-    identity = provider().verify(claim)
+    identity = _verify(limits, subjects, claim)
     if identity is None:
         wait = limits.record_failure(subjects)
         audit_failed_sign_in("citizen.login", "failure", user=who, role="citizen",
                              result_number=claim.result_number[:64])
         return LoginOutcome(None, wait)
-    limits.forget("id", subjects["id"])
+    limits.record_success(subjects, forget=("id",))
     audit("citizen.login", user=who, role="citizen", method=identity.method,
-          result_number=claim.result_number[:64])
+          result_number=claim.result_number[:64], scope=len(identity.witnesses))
     return LoginOutcome(identity)

@@ -1,36 +1,36 @@
-"""A citizen's own records: those naming their ID number as holder or among other parties."""
+"""A citizen's own records: those naming their ID number as holder or among other parties —
+and every witness of the sign-in (see `identity.CitizenIdentity.witnesses`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app import extensions
+from app.citizen.identity import party_ids
+from app.citizen.privacy import view_for
 from app.results import load_result, public_record
 from domain.validity import LABELS, validity_state
 
 MAX_RESULTS = 500
-# Internal bookkeeping a citizen has no use for.
-CITIZEN_HIDDEN = ("pages", "quality_flags", "duplicate_of", "ocr_confidence", "ingested_at",
-                  "digitized_effective", "party_id_numbers", "page_count")
 SUMMARY_FIELDS = ("result_id", "result_number", "document_type", "procedure_name",
                   "agency_name", "issued_on", "valid_from", "valid_until", "status",
                   "holder_name")
 
 
-def belongs_to(source: dict[str, Any], id_number: str) -> bool:
-    parties = source.get("party_id_numbers")
-    if parties is None:  # documents written before the field existed
-        parties = [source.get("holder_id_number"),
-                   *(p.get("id_number") for p in source.get("other_parties") or [])]
-    return id_number in {str(p) for p in parties if p}
+def belongs_to(source: dict[str, Any], id_number: str,
+               witnesses: frozenset[str] = frozenset()) -> bool:
+    """The record names the citizen and every witness of their sign-in."""
+    return {id_number, *witnesses} <= party_ids(source)
 
 
-def own_results(id_number: str) -> list[dict[str, Any]]:
+def own_results(id_number: str, witnesses: frozenset[str] = frozenset()
+                ) -> list[dict[str, Any]]:
     """Summaries of the citizen's records: valid ones first, then newest first."""
     settings = extensions.settings()
     response = extensions.es().search(
         index=settings.index_name("results"), size=MAX_RESULTS,
-        query={"term": {"party_id_numbers": id_number}},
+        query={"bool": {"filter": [{"term": {"party_id_numbers": who}}
+                                   for who in sorted({id_number, *witnesses})]}},
         source_includes=[*SUMMARY_FIELDS, "holder_id_number"])
     today = settings.effective_today()
     items = []
@@ -46,17 +46,17 @@ def own_results(id_number: str) -> list[dict[str, Any]]:
     return items
 
 
-def own_record(result_id: str, id_number: str) -> dict[str, Any] | None:
+def own_record(result_id: str, id_number: str, witnesses: frozenset[str] = frozenset()
+               ) -> dict[str, Any] | None:
     """The stored record when it is the citizen's; None when it is not *or* does not exist."""
     source = load_result(result_id)
-    if source is None or not belongs_to(source, id_number):
+    if source is None or not belongs_to(source, id_number, witnesses):
         return None
     return source
 
 
-def citizen_view(source: dict[str, Any], file_endpoint: str) -> dict[str, Any]:
-    record = public_record(source, extensions.settings(), file_endpoint)
-    for field in CITIZEN_HIDDEN:
-        record.pop(field, None)
+def citizen_view(source: dict[str, Any], file_endpoint: str, viewer: str) -> dict[str, Any]:
+    """What `viewer` may see: shared fields, their own personal data, nobody else's."""
+    record = view_for(public_record(source, extensions.settings(), file_endpoint), viewer)
     record["validity_label"] = LABELS[record["validity"]]
     return record

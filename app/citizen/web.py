@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.audit import audit
+from app.auth.sessions import regenerate
 from app.citizen import login, tokens
 from app.citizen.identity import CitizenIdentity, IdentityClaim
 from app.citizen.records import citizen_view, own_record, own_results
@@ -24,12 +25,14 @@ SESSION_KEY = "citizen"
 
 
 def _session_id_number() -> str | None:
+    """The signed-in citizen's ID number (their scope goes to `g.citizen_witnesses`)."""
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict) or not isinstance(data.get("sub"), str):
         return None
     if time.time() - float(data.get("at", 0)) > tokens.lifetime_seconds():
         session.pop(SESSION_KEY, None)
         return None
+    g.citizen_witnesses = frozenset(map(str, data.get("w") or []))
     return data["sub"]
 
 
@@ -68,35 +71,37 @@ def start() -> ResponseReturnValue:
 def start_session(identity: CitizenIdentity) -> ResponseReturnValue:
     """The seam every identity provider ends at (see docs/citizen-identity.md)."""
     session.pop(SESSION_KEY, None)
+    regenerate(session)  # a new session id: no fixation
     session[SESSION_KEY] = {"sub": identity.id_number, "at": time.time(),
-                            "via": identity.method}
+                            "via": identity.method, "w": sorted(identity.witnesses)}
     return redirect(url_for("citizen_web.results"))
 
 
 @bp.get("/cong-dan/ho-so")
 @citizen_web_required
 def results() -> ResponseReturnValue:
-    items = own_results(g.citizen_id)
+    items = own_results(g.citizen_id, g.citizen_witnesses)
     audit("citizen.results", count=len(items))
-    return render_template("citizen/results.html", items=items)
+    return render_template("citizen/results.html", items=items,
+                           shared_scope=bool(g.citizen_witnesses))
 
 
 @bp.get("/cong-dan/ho-so/<path:result_id>")
 @citizen_web_required
 def result(result_id: str) -> ResponseReturnValue:
-    source = own_record(result_id, g.citizen_id)
+    source = own_record(result_id, g.citizen_id, g.citizen_witnesses)
     if source is None:
         audit("citizen.view", result_id=result_id, outcome="denied")
         abort(404)
     audit("citizen.view", result_id=result_id)
     return render_template("citizen/result.html",
-                           record=citizen_view(source, "citizen_web.result_file"))
+                           record=citizen_view(source, "citizen_web.result_file", g.citizen_id))
 
 
 @bp.get("/cong-dan/ho-so/<path:result_id>/tep/<int:n>")
 @citizen_web_required
 def result_file(result_id: str, n: int) -> ResponseReturnValue:
-    source = own_record(result_id, g.citizen_id)
+    source = own_record(result_id, g.citizen_id, g.citizen_witnesses)
     if source is None:
         audit("citizen.file", result_id=result_id, outcome="denied", file=n)
         abort(404)

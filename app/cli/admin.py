@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
+import redis
 from elasticsearch import Elasticsearch
 
 from app.audit import audit_cli
 from app.auth.accounts import ROLES, AccountError, AccountStore
 from app.auth.passwords import PasswordPolicyError
+from app.auth.sessions import SessionStore
 from app.cli.context import cli_client, cli_settings
 from domain.settings import Settings
 
@@ -34,6 +36,16 @@ def _run(action: Callable[[], T]) -> T:
         return action()
     except (AccountError, PasswordPolicyError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _end_sessions(settings: Settings, name: str) -> int:
+    """Delete the account's web sessions from Redis (the account's `session_version` bump
+    refuses them as well: two locks, so a Redis outage here leaves no session usable)."""
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=3)
+    try:
+        return SessionStore(client, settings.index_prefix).revoke_subject(f"staff:{name}")
+    finally:
+        client.close()
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -65,7 +77,8 @@ def disable_user(name: str) -> None:
     """Disable an account: its token and web sessions stop working at once."""
     store, client, settings = _open()
     _run(lambda: store.disable(name))
-    audit_cli(client, settings, "account.disable", account=name)
+    ended = _end_sessions(settings, name)
+    audit_cli(client, settings, "account.disable", account=name, sessions_ended=ended)
     click.echo(f"disabled {name}")
 
 
@@ -98,7 +111,8 @@ def set_password(name: str, password_stdin: bool) -> None:
     store, client, settings = _open()
     password = _read_password(password_stdin)
     _run(lambda: store.set_password(name, password))
-    audit_cli(client, settings, "account.set-password", account=name)
+    ended = _end_sessions(settings, name)
+    audit_cli(client, settings, "account.set-password", account=name, sessions_ended=ended)
     click.echo(f"password set for {name}")
 
 

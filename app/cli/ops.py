@@ -9,7 +9,7 @@ import click
 import redis
 
 from app.cli.context import cli_client, cli_settings
-from domain.settings import Settings
+from domain.settings import Settings, without_credentials
 from indexer.backup import BackupError, backup, list_catalogs, restore
 from indexer.celery_app import make_celery
 from indexer.sweeper import SweeperConfig, broker_job_ids, sweep, sweeper_config
@@ -87,7 +87,8 @@ def sweep_command(stuck_after: int | None) -> None:
         report = sweep(settings, client, make_celery(settings), _broker(settings),
                        _sweeper_config(stuck_after), lock=False)
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis is not reachable at {settings.redis_url}: {exc}") \
+        raise click.ClickException("Redis is not reachable at "
+                                 f"{without_credentials(settings.redis_url)}: {exc}") \
             from exc
     for item in report.requeued:
         click.echo(f"re-queued {item['result_id']} (job {item['job_id']}, was {item['was']})")

@@ -27,8 +27,10 @@ def init() -> None:
 @click.option("--loglevel", default="info", show_default=True)
 def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker that OCRs and indexes queued records."""
+    from app.security import install_log_redaction
     from indexer.celery_app import make_celery
 
+    install_log_redaction()  # task errors and tracebacks may quote a manifest's ID numbers
     settings = cli_settings()
     celery = make_celery(settings)
     argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.celery_queue,

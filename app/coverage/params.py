@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from domain.agencies import LEVELS
+from domain.text.codes import parse_iso_date
 from domain.wholenumber import whole_number
 
 
@@ -24,13 +25,9 @@ class ParamError(ValueError):
 def parse_day(value: str | None, name: str, default: dt.date) -> dt.date:
     if value is None or not value.strip():
         return default
-    text = value.strip()
-    try:
-        # Only the plain ISO form: fromisoformat alone would also take "20240101" or weeks.
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
+    day = parse_iso_date(value.strip())
+    if day is not None:
+        return day
     raise ParamError(f"{name} must be a date YYYY-MM-DD, got {value!r}",
                      f"Ngày «{value}» không hợp lệ: hãy nhập theo dạng năm-tháng-ngày, "
                      "ví dụ 2025-12-31.")
@@ -41,7 +38,7 @@ def parse_month_bound(value: str | None, name: str, default: dt.date, end: bool)
     if value is None or not value.strip():
         return default
     text = value.strip()
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
+    if match := re.fullmatch(r"([0-9]{4})-([0-9]{2})", text):
         year, month = int(match[1]), int(match[2])
         if 1 <= month <= 12 and year >= 1:  # the calendar has no year 0
             day = calendar.monthrange(year, month)[1] if end else 1

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from domain.agencies import LEVELS
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS, SearchFilters
+from domain.text.codes import parse_iso_date
 from domain.wholenumber import whole_number
 
 LIST_PARAMS = ("agency_code", "agency_level", "document_type", "procedure_code")
@@ -53,10 +54,10 @@ def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
 def _date(name: str, raw: str | None) -> dt.date | None:
     if raw is None or raw.strip() == "":
         return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ParamError(f"{name} must be a date YYYY-MM-DD, not {raw[:40]!r}") from None
+    day = parse_iso_date(raw.strip())
+    if day is None:
+        raise ParamError(f"{name} must be a date YYYY-MM-DD, not {raw[:40]!r}")
+    return day
 
 
 def _bool(name: str, raw: str | None) -> bool:

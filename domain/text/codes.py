@@ -54,6 +54,22 @@ def loose_key(text: str) -> str:
     return _NOT_ALNUM.sub("", code_key(text))
 
 
+_STRICT_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_iso_date(text: str) -> dt.date | None:
+    """The one strict reader of `YYYY-MM-DD` (ASCII digits, dashes, exactly 10 characters).
+
+    Every place whose message says YYYY-MM-DD calls it: `date.fromisoformat` alone also takes
+    `20240101` and `2024-W01`, and `\\d` or `int()` take full-width or Arabic-Indic digits."""
+    if not isinstance(text, str) or not _STRICT_ISO.fullmatch(text):
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        return None
+
+
 def parse_date(text: str) -> dt.date | None:
     """dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, `ngày 5 tháng 3 năm 2020` or ISO -> a date (or None)."""
     text = text.strip()

@@ -43,6 +43,20 @@ def records_of(id_number: str) -> set[str]:
             or any(p.get("id_number") == id_number for p in r.get("other_parties") or [])}
 
 
+def parties(record: dict[str, Any]) -> set[str]:
+    return {record.get("holder_id_number"), *(p.get("id_number")
+                                              for p in record.get("other_parties") or [])} - {None}
+
+
+def records_in_scope(id_number: str, login: dict[str, Any]) -> set[str]:
+    """What a sign-in through `login` opens (issue 16 item 1): the person's records that also
+    name everyone else the proving record names — each of them holds the same proof."""
+    proving = [r for r in MANIFEST if r["result_number"] == login["result_number"]
+               and id_number in parties(r)]
+    witnesses = set().union(*map(parties, proving)) - {id_number}
+    return {rid for rid in records_of(id_number) if witnesses <= parties(BY_ID[rid])}
+
+
 def holder_birth(id_number: str) -> str | None:
     return next((r["holder_birth_date"] for r in MANIFEST
                  if r.get("holder_id_number") == id_number), None)
@@ -102,8 +116,10 @@ def test_citizen_gets_exactly_their_records(app: Flask, id_number: str, birth: s
     token = _token(app, id_number, birth, as_party)
     body = app.test_client().get("/api/v1/citizen/results", headers=bearer(token)).get_json()
     got = [item["result_id"] for item in body["results"]]
-    assert set(got) == records_of(id_number) and len(got) == len(set(got))
-    assert body["total"] == len(records_of(id_number))
+    expected = records_in_scope(id_number, login_record(id_number, as_party))
+    assert set(got) == expected and len(got) == len(set(got))
+    assert body["total"] == len(expected)
+    assert expected <= records_of(id_number)
     for item in body["results"]:
         assert item["valid"] == (validity_state(BY_ID[item["result_id"]], TODAY) == "valid")
     flags = [item["valid"] for item in body["results"]]
@@ -132,7 +148,7 @@ def test_another_persons_records_and_files_are_404(app: Flask,
     attempts = 0
     for id_number, birth, as_party in _people()[2:]:
         token = _token(app, id_number, birth, as_party)
-        mine = records_of(id_number)
+        mine = records_in_scope(id_number, login_record(id_number, as_party))
         for result_id, record in BY_ID.items():
             view = client.get(f"/api/v1/citizen/results/{result_id}", headers=bearer(token))
             first = client.get(f"/api/v1/citizen/results/{result_id}/files/0",
@@ -235,12 +251,13 @@ def test_citizen_web_pages(app: Flask) -> None:
                                         "result_number": number, "csrf_token": csrf})
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/cong-dan/ho-so")
     page = client.get("/cong-dan/ho-so").get_data(as_text=True)
-    for result_id in records_of(person):
+    in_scope = records_in_scope(person, login_record(person, as_party=True))
+    for result_id in in_scope:
         assert BY_ID[result_id]["result_number"] in page
     not_mine = next(r for r in BY_ID if r not in records_of(person))
     assert client.get(f"/cong-dan/ho-so/{not_mine}").status_code == 404
     assert client.get(f"/cong-dan/ho-so/{not_mine}/tep/0").status_code == 404
-    mine = sorted(records_of(person))[0]
+    mine = sorted(in_scope)[0]
     assert client.get(f"/cong-dan/ho-so/{mine}").status_code == 200
     assert client.get(f"/cong-dan/ho-so/{mine}/tep/0").status_code == 200
     assert client.post("/cong-dan/thoat", data={"csrf_token": csrf}).status_code == 302

@@ -69,6 +69,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/audit"): MANAGER_API,
     # citizens' JSON API
     ("POST", "/api/v1/citizen/session"): PUBLIC,
+    ("POST", "/api/v1/citizen/logout"): CITIZEN_API,
     ("GET", "/api/v1/citizen/results"): CITIZEN_API,
     ("GET", "/api/v1/citizen/results/<path:result_id>"): CITIZEN_API,
     ("GET", "/api/v1/citizen/results/<path:result_id>/files/<int:n>"): CITIZEN_API,
@@ -131,8 +132,7 @@ def _citizen_claim() -> dict[str, str]:
             "result_number": XSS_RECORDS[0]["result_number"]}
 
 
-@pytest.fixture(scope="module")
-def callers(app: Flask, staff: Staff, small_records: None) -> dict[str, Caller]:
+def _make_callers(app: Flask, staff: Staff) -> dict[str, Caller]:
     result = {"anonymous": Caller(_cookie(app.test_client()), {})}
     for role, name, token in (("officer", staff.officer, staff.officer_token),
                               ("manager", staff.manager, staff.manager_token)):
@@ -145,8 +145,15 @@ def callers(app: Flask, staff: Staff, small_records: None) -> dict[str, Caller]:
     set_csrf(client, CSRF)
     assert client.post("/cong-dan", data={**claim, "csrf_token": CSRF}).status_code == 302
     result["citizen"] = Caller(_cookie(client), bearer(token))
-    result["officer-cookie-only"] = Caller(result["officer"].cookie, {})
+    client = app.test_client()  # a session of its own: the officer's may be ended first
+    assert web_login(client, staff.officer, staff.password).status_code == 302
+    result["officer-cookie-only"] = Caller(_cookie(client), {})
     return result
+
+
+@pytest.fixture(scope="module")
+def callers(app: Flask, staff: Staff, small_records: None) -> dict[str, Caller]:
+    return _make_callers(app, staff)
 
 
 def _request_body(method: str, rule: str, staff: Staff) -> dict[str, Any]:
@@ -203,7 +210,10 @@ def test_route_role_matrix(app: Flask, callers: dict[str, Caller], staff: Staff)
         unknown = set(arguments) - set(URL_VALUES)
         assert not unknown, f"{rule}: give URL_VALUES a sample for {unknown}"
         url = adapter.build(endpoint, {k: URL_VALUES[k] for k in arguments}, method=method)
-        for name, caller in callers.items():
+        # Sessions are server-side: a sign-in or sign-out ends the session a cookie names, so
+        # each state-changing route gets callers with sessions of their own.
+        for name, caller in (_make_callers(app, staff) if method == "POST"
+                             else callers).items():
             base = "anonymous" if rule.startswith("/api/") else "officer"
             expected = expected_by_caller[base if name == "officer-cookie-only" else name]
             client = app.test_client()

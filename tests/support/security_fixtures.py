@@ -82,11 +82,17 @@ def create_staff(settings: Settings, es: Elasticsearch, tag: str = "") -> Staff:
 def ingest_small_records(settings: Settings, es: Elasticsearch, folder: Path
                          ) -> subprocess.CompletedProcess:
     """Write XSS_RECORDS as a manifest of .txt files and ingest it (needs the worker fixture)."""
-    if settings.index_prefix in _INGEST_CACHE:
-        return _INGEST_CACHE[settings.index_prefix]
+    if settings.index_prefix not in _INGEST_CACHE:
+        _INGEST_CACHE[settings.index_prefix] = ingest_records(settings, es, folder, XSS_RECORDS)
+    return _INGEST_CACHE[settings.index_prefix]
+
+
+def ingest_records(settings: Settings, es: Elasticsearch, folder: Path,
+                   records: list[dict[str, Any]]) -> subprocess.CompletedProcess:
+    """Ingest manifest records whose one file is the `.txt` given as `_text` (needs a worker)."""
     (folder / "files").mkdir(parents=True, exist_ok=True)
     lines = []
-    for record in XSS_RECORDS:
+    for record in records:
         meta = {k: v for k, v in record.items() if k != "_text"}
         (folder / meta["files"][0]).write_text(record["_text"], encoding="utf-8")
         lines.append(json.dumps(meta, ensure_ascii=False))
@@ -94,7 +100,6 @@ def ingest_small_records(settings: Settings, es: Elasticsearch, folder: Path
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_cli(settings, "ingest", str(manifest), "--wait", timeout=300)
     es.indices.refresh(index=settings.index_name("results"))
-    _INGEST_CACHE[settings.index_prefix] = result
     return result
 
 
