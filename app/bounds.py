@@ -19,7 +19,7 @@ from domain import jsonbounds
 
 SMALL_BODY_BYTES = 64 * 1024       # everything but uploads: forms and JSON are tiny
 MAX_QUERY_STRING = 4096
-UPLOAD_ENDPOINTS = frozenset({"api.ingest"})
+UPLOAD_ENDPOINTS = frozenset({"api.ingest", "web.upload_page"})
 
 
 class BoundedJSONProvider(DefaultJSONProvider):

@@ -5,6 +5,7 @@ A bad line gets its line number and a specific reason; it never stops the other 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -20,7 +21,7 @@ from domain.text.codes import parse_iso_date
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".txt")
 PAGE_BREAK = "\f"  # pages of one record's text are joined with a form feed
 STATUSES = ("active", "revoked", "replaced")
-REQUIRED = ("result_id", "files", "agency_code", "issued_on")
+REQUIRED = ("files",)  # every other field can be extracted from the text (domain.review)
 DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")
 # A result_id appears in URLs and file names: ASCII letters and digits, then also . _ -, at most
 # 128 characters, never `..` (see docs/security-bounds.md).
@@ -46,6 +47,7 @@ class Record:
     result_id: str
     metadata: dict[str, Any]  # every manifest field but `files`, dates as ISO strings
     files: tuple[RecordFile, ...]
+    derived_id: bool = False  # result_id computed from the files' content
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,12 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
         missing.remove("files")  # an empty list gets its own, clearer message below
     if missing:
         raise RecordError(f"missing required field(s): {', '.join(missing)}")
-    result_id = data["result_id"]
-    if not is_valid_result_id(result_id):
+    result_id = data.get("result_id")
+    if result_id is not None and not is_valid_result_id(result_id):
         raise RecordError(f"'result_id' must be {RESULT_ID_RULE}, got {str(result_id)[:140]!r}")
     _check_text_fields(data)
     for field in DATE_FIELDS:
-        _check_date(field, data.get(field), required=field == "issued_on")
+        _check_date(field, data.get(field), required=False)
     level = data.get("agency_level")
     if level is not None and level not in LEVELS:
         raise RecordError(f"unknown agency_level {level!r}; expected one of {', '.join(LEVELS)}")
@@ -169,8 +171,40 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
         raise RecordError("'valid_until' is before 'valid_from'")
     _check_parties(data.get("other_parties"))
     files = _check_files(data["files"], base_dir, max_bytes)
-    metadata = {k: v for k, v in data.items() if k != "files"}
-    return Record(line_no, result_id, metadata, files)
+    derived = result_id is None
+    if derived:
+        result_id = content_result_id(files)
+    metadata = {k: v for k, v in data.items() if k not in ("files", "result_id")}
+    metadata["result_id"] = result_id
+    return Record(line_no, result_id, metadata, files, derived)
+
+
+def content_result_id(files: Iterable[RecordFile]) -> str:
+    """A result_id from the files' bytes: the same scans ingested twice are one record."""
+    digest = hashlib.sha256()
+    for file_hash in sorted(_sha256(f.path) for f in files):
+        digest.update(file_hash.encode())
+    return f"auto-{digest.hexdigest()[:24]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def folder_records(folder: Path, max_bytes: int, agency_code: str | None = None
+                   ) -> tuple[list[Record], list[LineError]]:
+    """Every supported file under `folder` as one record (a files-only manifest line each);
+    `agency_code`, when given, is stated for all of them."""
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    lines = [json.dumps({"files": [name], **({"agency_code": agency_code} if agency_code else {})})
+             for name in names]
+    return parse_manifest_lines(lines, folder, max_bytes)
 
 
 def parse_manifest_lines(
@@ -210,6 +244,11 @@ def _refuse_duplicates(
     for record in records:
         lines_by_id[record.result_id].append(record.line_no)
     duplicated = {rid: nos for rid, nos in lines_by_id.items() if len(nos) > 1}
+    # The same scan twice without a result_id and with the same fields is one record, not a
+    # conflict: keep its first line.
+    for rid in [rid for rid in duplicated if _same_content(records, rid)]:
+        first = duplicated.pop(rid)[0]
+        records = [r for r in records if r.result_id != rid or r.line_no == first]
     kept = [r for r in records if r.result_id not in duplicated]
     for record in records:
         if record.result_id in duplicated:
@@ -224,6 +263,12 @@ def _refuse_duplicates(
             )
     errors.sort(key=lambda e: e.line_no)
     return kept, errors
+
+
+def _same_content(records: list[Record], result_id: str) -> bool:
+    lines = [r for r in records if r.result_id == result_id]
+    return all(r.derived_id for r in lines) and all(r.metadata == lines[0].metadata
+                                                    for r in lines)
 
 
 def read_manifest(manifest: Path, max_bytes: int) -> tuple[list[Record], list[LineError]]:

@@ -18,7 +18,10 @@ from domain.records import PAGE_BREAK
 from domain.search.fields import build_search_fields
 from domain.settings import Settings
 from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
+from indexer.extraction_context import extraction_context
 from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.metadata import extract_metadata
+from indexer.metadata.apply import apply_extraction
 from indexer.quality import quality_flags
 
 log = logging.getLogger(__name__)
@@ -119,8 +122,11 @@ def build_document(
     flags: list[str],
     duplicates: list[str],
     now: dt.datetime,
+    metadata: dict[str, Any] | None = None,
+    review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    meta = payload.metadata
+    """The index document; `metadata` is the manifest's with extracted fields added."""
+    meta = payload.metadata if metadata is None else metadata
     doc: dict[str, Any] = {field: meta.get(field) for field in METADATA_FIELDS if field in meta}
     doc["result_id"] = payload.result_id
     doc["party_id_numbers"] = sorted(
@@ -168,6 +174,8 @@ def build_document(
     doc["quality_flags"] = flags
     doc["duplicate_of"] = duplicates
     doc["text"] = text
+    if review is not None:
+        doc["review"] = review
     doc.update(build_search_fields(meta, text))
     return doc
 
@@ -196,7 +204,11 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
     )
     pages = [page for item in extracted for page in item.pages]
     flags = quality_flags(payload.metadata, pages, text, duplicates)
-    doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC))
+    register, known_types = extraction_context(client, settings)
+    metadata, review = apply_extraction(
+        payload.metadata, extract_metadata(text, register, known_types))
+    doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC),
+                         metadata, review)
     if not write_document(client, index, doc):
         return JobOutcome(payload.result_id, "superseded", len(pages))
     return JobOutcome(payload.result_id, "done", len(pages))

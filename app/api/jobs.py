@@ -1,25 +1,25 @@
-"""`POST /ingest` (multipart: metadata JSON + files) and `GET /jobs/<id>`."""
+"""`POST /ingest` (multipart: files, optional metadata JSON) and `GET /jobs/<id>`.
+
+Without metadata (or with only some fields) the record's fields are extracted from its text
+and it waits in the review queue; without a result_id, one is derived from the files' content.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import tempfile
-from pathlib import Path
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.api.blueprint import bp
-from app.api.uploads import save_uploads
 from app.audit import audit
 from app.auth.guards import STAFF_ROLES, require_role
 from app.errors import ApiProblem
+from app.uploads import FileRefused, queue_upload
 from domain import jsonbounds
-from domain.records import RecordError, validate_record
-from indexer.extract.model import ExtractionError
-from indexer.intake import check_record_files, new_batch_id, queue_records
+from domain.records import RecordError
 from indexer.jobs import JobStore
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -28,36 +28,26 @@ JOB_ID = re.compile(r"[0-9a-f]{32}")
 @bp.post("/ingest")
 @require_role(*STAFF_ROLES)
 def ingest() -> ResponseReturnValue:
-    settings = extensions.settings()
     raw = request.form.get("metadata")
-    if raw is None:
-        raise ApiProblem(400, "missing form field 'metadata' (the record as JSON)")
-    try:
-        metadata = jsonbounds.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApiProblem(400, f"'metadata' is not valid JSON: {exc.msg}") from exc
-    except jsonbounds.JsonTooDeep as exc:
-        raise ApiProblem(400, f"'metadata' refused: {exc}") from exc
+    metadata: object = {}
+    if raw is not None and raw.strip():
+        try:
+            metadata = jsonbounds.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ApiProblem(400, f"'metadata' is not valid JSON: {exc.msg}") from exc
+        except jsonbounds.JsonTooDeep as exc:
+            raise ApiProblem(400, f"'metadata' refused: {exc}") from exc
     uploads = request.files.getlist("files")
     if not uploads:
         raise ApiProblem(400, "no files uploaded (multipart field 'files')")
-    with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
-        names = save_uploads(uploads, Path(tmp))
-        if isinstance(metadata, dict):
-            metadata["files"] = names
-        try:
-            record = validate_record(metadata, 1, Path(tmp), settings.max_file_bytes)
-            check_record_files(record, settings)  # refused files: nothing stored, no job
-        except RecordError as exc:
-            raise ApiProblem(400, str(exc)) from exc
-        except ExtractionError as exc:
-            raise ApiProblem(400, exc.message, code=exc.code) from exc
-        # Originals are copied into the content-addressed store before the upload folder goes.
-        queued = queue_records([record], settings=settings, client=extensions.es(),
-                               celery=current_app.extensions["sohoa.celery"],
-                               batch_id=new_batch_id(), source="api")
-    audit("ingest", result_id=record.result_id, job_id=queued[0].job_id, files=len(names))
-    return jsonify({"job_id": queued[0].job_id, "result_id": record.result_id}), 202
+    try:
+        record, job = queue_upload(uploads, metadata, "api")
+    except FileRefused as exc:
+        raise ApiProblem(400, str(exc), code=exc.code) from exc
+    except RecordError as exc:
+        raise ApiProblem(400, str(exc)) from exc
+    audit("ingest", result_id=record.result_id, job_id=job.job_id, files=len(uploads))
+    return jsonify({"job_id": job.job_id, "result_id": record.result_id}), 202
 
 
 @bp.get("/jobs/<job_id>")

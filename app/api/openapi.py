@@ -45,6 +45,8 @@ STATUS_TEXT = {
     404: "not found (for citizens also: not theirs)",
     413: f"body over {SMALL_BODY_BYTES // 1024} KiB (uploads: over the upload limit)",
     414: f"query string over {MAX_QUERY_STRING} bytes",
+    409: "the record changed meanwhile",
+    422: "bad fields (the answer names each)",
     429: "too many failed attempts; see Retry-After",
     503: "Elasticsearch or Redis unavailable; try again shortly",
 }
@@ -129,9 +131,7 @@ def _metadata_schema() -> dict[str, Any]:
     }
     properties["holder_id_number"] = {"type": ["string", "null"], "pattern": ID_NUMBER_PATTERN}
     properties["replaced_by"] = {"type": ["string", "null"], "pattern": RESULT_ID_PATTERN}
-    properties["issued_on"] = DATE
-    return {"type": "object", "required": ["result_id", "agency_code", "issued_on"],
-            "properties": properties}
+    return {"type": "object", "properties": properties}
 
 
 SEARCH_PARAMS = [
@@ -163,13 +163,14 @@ PATHS: dict[str, dict[str, Any]] = {
         "The original file's bytes", "officer, manager", {"200": FILE_BYTES},
         errors=(401, 404), params=[RESULT_ID, FILE_N])},
     "/ingest": {"post": _op(
-        "Queue one record: multipart form with `metadata` (JSON) and `files`",
+        "Queue one record: multipart form with `files` and optional `metadata` (JSON); fields "
+        "the metadata does not give are extracted from the text and the record waits for review",
         "officer, manager",
         {"202": _json("{job_id, result_id}", {"type": "object", "required": [
             "job_id", "result_id"]})},
         errors=(400, 401),
         body={"required": True, "content": {"multipart/form-data": {
-            "schema": {"type": "object", "required": ["metadata", "files"], "properties": {
+            "schema": {"type": "object", "required": ["files"], "properties": {
                 "metadata": _metadata_schema(),
                 "files": {"type": "array", "minItems": 1, "items": {
                     "type": "string", "format": "binary"}}}},
@@ -183,6 +184,18 @@ PATHS: dict[str, dict[str, Any]] = {
         {"200": _json("{state, result_id, error}")}, errors=(401, 404),
         params=[_param("job_id", "from POST /ingest",
                        {"type": "string", "pattern": "^[0-9a-f]{32}$"}, where="path")])},
+    "/review": {"get": _op(
+        "Pending records (extracted fields not yet confirmed), least certain first",
+        "officer, manager", {"200": _json("{total, page, size, hits[]}")}, errors=(400, 401),
+        params=[_param("agency_code", ""), _page(MAX_WINDOW), _size(100, 20)],
+        rules=WINDOW_RULE)},
+    "/results/{result_id}/review": {"post": _op(
+        "Correct extracted fields and confirm the record", "officer, manager",
+        {"200": _json("the updated record")}, errors=(400, 401, 404, 409, 422),
+        params=[RESULT_ID],
+        body={"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "changes": {"type": "object"},
+            "confirm": {"type": "boolean", "default": True}}}}}})},
     "/coverage": {"get": _op(
         "Digitisation coverage per agency against the roadmap", "manager",
         {"200": _json("{as_of, target_year, rows[], totals}")}, errors=(400, 401, 403),

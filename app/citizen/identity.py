@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch
 
+from domain.review import PENDING_QUERY
 from domain.settings import Settings
 from domain.text.codes import code_key, parse_date
 
@@ -113,8 +114,11 @@ class ResultNumberProvider:
         self.year_fallback = year_fallback
 
     def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        # A pending record's fields are unconfirmed extractions: they prove nobody's identity.
+        guarded = {"bool": {"must": [query],
+                            "must_not": [PENDING_QUERY]}}
         response = self.client.search(
-            index=self.index, size=MAX_CANDIDATES, query=query,
+            index=self.index, size=MAX_CANDIDATES, query=guarded,
             source_includes=["result_id", "holder_id_number", "holder_birth_date",
                              "other_parties", "party_id_numbers"])
         return [hit["_source"] for hit in response["hits"]["hits"]]

@@ -9,12 +9,18 @@ from app import extensions
 from app.citizen.identity import party_ids
 from app.citizen.privacy import view_for
 from app.results import load_result, public_record
+from domain.review import PENDING_QUERY
 from domain.validity import LABELS, validity_state
 
 MAX_RESULTS = 500
 SUMMARY_FIELDS = ("result_id", "result_number", "document_type", "procedure_name",
                   "agency_name", "issued_on", "valid_from", "valid_until", "status",
                   "holder_name")
+
+
+def is_pending(source: dict[str, Any]) -> bool:
+    """Extracted fields not yet confirmed by an officer: not shown to citizens."""
+    return (source.get("review") or {}).get("state") == "pending"
 
 
 def belongs_to(source: dict[str, Any], id_number: str,
@@ -30,7 +36,8 @@ def own_results(id_number: str, witnesses: frozenset[str] = frozenset()
     response = extensions.es().search(
         index=settings.index_name("results"), size=MAX_RESULTS,
         query={"bool": {"filter": [{"term": {"party_id_numbers": who}}
-                                   for who in sorted({id_number, *witnesses})]}},
+                                   for who in sorted({id_number, *witnesses})],
+                        "must_not": [PENDING_QUERY]}},
         source_includes=[*SUMMARY_FIELDS, "holder_id_number"])
     today = settings.effective_today()
     items = []
@@ -50,7 +57,7 @@ def own_record(result_id: str, id_number: str, witnesses: frozenset[str] = froze
                ) -> dict[str, Any] | None:
     """The stored record when it is the citizen's; None when it is not *or* does not exist."""
     source = load_result(result_id)
-    if source is None or not belongs_to(source, id_number, witnesses):
+    if source is None or is_pending(source) or not belongs_to(source, id_number, witnesses):
         return None
     return source
 

@@ -1,7 +1,9 @@
-"""`sohoa eval ocr CORPUS_DIR` and `sohoa eval search QUERIES.jsonl`: quality with a baseline."""
+"""`sohoa eval ocr CORPUS_DIR`, `sohoa eval search QUERIES.jsonl` (quality with a baseline) and
+`sohoa eval extract CORPUS_DIR` (field extraction against the manifest)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -9,9 +11,15 @@ import click
 from elasticsearch import Elasticsearch, helpers
 
 from app.cli.context import cli_client, cli_settings
+from app.cli.ingest import wait_for_jobs
+from domain.agencies import AgencyStore, parse_register
+from domain.records import parse_manifest_lines, read_manifest
 from domain.search import evaluation as search_eval
 from domain.settings import Settings
-from indexer.evaluation import ocr_eval
+from indexer.celery_app import make_celery
+from indexer.evaluation import extract_eval, ocr_eval
+from indexer.intake import new_batch_id, queue_records
+from indexer.jobs import JobStore
 
 
 @click.group("eval")
@@ -119,3 +127,52 @@ def eval_search(queries: Path) -> None:
         f"{len(query_rows)} queries over {len(pairs)} records (prefix {settings.index_prefix!r})"
     )
     click.echo(search_eval.format_report(ours, base))
+
+
+@evaluate.command("extract")
+@click.argument("corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--timeout", default=3600, show_default=True, type=click.IntRange(1),
+              help="Give up waiting for the worker after this many seconds.")
+def eval_extract(corpus_dir: Path, timeout: int) -> None:
+    """Field extraction on the real ingest path, scored against CORPUS_DIR/manifest.jsonl.
+
+    Every record of the manifest is queued with `files` only (its result_id then comes from
+    the content), processed by the running worker (`sohoa worker`, same SOHOA_INDEX_PREFIX; use
+    a scratch prefix), and each extracted field compared with the manifest's: accuracy,
+    coverage, and accuracy among values extracted with confidence >= 0.9. The agency register
+    CORPUS_DIR/agencies.csv is loaded first when present. Run `sohoa init` for the prefix first.
+    """
+    settings = cli_settings()
+    client = cli_client(settings)
+    register = corpus_dir / "agencies.csv"
+    if register.is_file():
+        agencies, _ = parse_register(register.read_text(encoding="utf-8"))
+        AgencyStore(client, settings).load(agencies)
+    truth, errors = read_manifest(corpus_dir / "manifest.jsonl", settings.max_file_bytes)
+    if errors:
+        raise click.ClickException(f"{len(errors)} bad manifest line(s), first: {errors[0]}")
+    stripped = [json.dumps({"files": [f.name for f in r.files]}) for r in truth]
+    records, errors = parse_manifest_lines(stripped, corpus_dir, settings.max_file_bytes)
+    by_id = {r.result_id: t for r, t in zip(records, truth, strict=False)}
+    if errors or len(records) != len(truth):
+        click.secho(f"{len(errors)} stripped line(s) refused (same files twice?)", fg="yellow",
+                    err=True)
+    jobs = JobStore(client, settings)
+    queued = queue_records(records, settings=settings, client=client, celery=make_celery(settings),
+                           batch_id=new_batch_id(), source=f"eval extract {corpus_dir}")
+    click.echo(f"queued {len(queued)} files-only record(s); waiting for the worker…", err=True)
+    wait_for_jobs(jobs, [q.job_id for q in queued], timeout)
+    client.indices.refresh(index=settings.index_name("results"))
+    pairs = []
+    for hit in helpers.scan(client, index=settings.index_name("results"),
+                            query={"query": {"ids": {"values": sorted(by_id)}}},
+                            _source=["review"]):
+        fields = (hit["_source"].get("review") or {}).get("fields", {})
+        source = by_id[hit["_id"]]
+        pairs.append((source.result_id, {**source.metadata, "result_id": source.result_id},
+                      {k: v["value"] for k, v in fields.items()},
+                      {k: v["confidence"] for k, v in fields.items()}))
+    scores = extract_eval.score(pairs)
+    click.echo(extract_eval.format_report(scores, len(pairs)))
+    if len(pairs) < len(truth):
+        click.secho(f"{len(truth) - len(pairs)} record(s) were not indexed", fg="yellow", err=True)

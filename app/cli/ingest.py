@@ -1,4 +1,4 @@
-"""`sohoa ingest MANIFEST.jsonl [--wait]` and `--retry-failed`."""
+"""`sohoa ingest MANIFEST.jsonl|FOLDER [--agency CODE] [--wait]` and `--retry-failed`."""
 
 from __future__ import annotations
 
@@ -9,28 +9,35 @@ import click
 from tqdm import tqdm
 
 from app.cli.context import cli_client, cli_settings
-from domain.records import LineError, read_manifest
+from domain.records import LineError, Record, folder_records, read_manifest
 from indexer.celery_app import make_celery
 from indexer.intake import new_batch_id, queue_records, requeue_job
 from indexer.jobs import JobStore
 
 
 @click.command()
-@click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False,
-                                                            path_type=Path))
+@click.argument("manifest", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--wait", is_flag=True, help="Block with a progress bar until every record is done.")
 @click.option("--retry-failed", is_flag=True,
               help="Re-queue failed jobs (of MANIFEST's records if given, else all).")
 @click.option("--timeout", default=3600, show_default=True, type=click.IntRange(1),
               help="With --wait: give up waiting after this many seconds.")
-def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int) -> None:
+@click.option("--agency", "agency_code", default=None, metavar="CODE",
+              help="With a FOLDER: the agency that issued every scan in it.")
+def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int,
+           agency_code: str | None) -> None:
     """Queue every record of MANIFEST (paths relative to its folder) for OCR and indexing.
+
+    Given a FOLDER instead, every supported file under it is one record whose fields are
+    extracted from its text and wait in the review queue for an officer.
 
     Bad lines are reported with their line number and reason; the other lines go on.
     Exit status 0 only if nothing failed (with --wait, including the processing).
     """
     if manifest is None and not retry_failed:
-        raise click.UsageError("give a MANIFEST.jsonl, or --retry-failed")
+        raise click.UsageError("give a MANIFEST.jsonl or a FOLDER, or --retry-failed")
+    if agency_code is not None and (manifest is None or not manifest.is_dir()):
+        raise click.UsageError("--agency goes with a FOLDER of scans")
     settings = cli_settings()
     client = cli_client(settings)
     celery = make_celery(settings)
@@ -40,7 +47,7 @@ def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int) 
     if retry_failed:
         query: dict = {"term": {"state": "failed"}}
         if manifest is not None:
-            records, _ = read_manifest(manifest, settings.max_file_bytes)
+            records, _ = _read(manifest, settings.max_file_bytes, None)
             ids = [r.result_id for r in records]
             query = {"bool": {"filter": [query, {"terms": {"result_id": ids}}]}}
         failed = list(jobs.search(query))
@@ -50,7 +57,9 @@ def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int) 
         job_ids = [job["job_id"] for job in failed]
     else:
         assert manifest is not None
-        records, line_errors = read_manifest(manifest, settings.max_file_bytes)
+        records, line_errors = _read(manifest, settings.max_file_bytes, agency_code)
+        if manifest.is_dir() and not records and not line_errors:
+            raise click.ClickException(f"no supported file under {manifest}")
         for error in line_errors:
             click.secho(f"✗ {manifest.name} {error}", fg="red", err=True)
         queued = queue_records(records, settings=settings, client=client, celery=celery,
@@ -62,13 +71,20 @@ def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int) 
         if line_errors:
             raise SystemExit(1)
         return
-    failures = _wait_for(jobs, job_ids, timeout)
+    failures = wait_for_jobs(jobs, job_ids, timeout)
     _summary(jobs, job_ids, line_errors, failures)
     if failures or line_errors:
         raise SystemExit(1)
 
 
-def _wait_for(jobs: JobStore, job_ids: list[str], timeout: int) -> list[dict]:
+def _read(path: Path, max_bytes: int, agency_code: str | None
+          ) -> tuple[list[Record], list[LineError]]:
+    if path.is_dir():
+        return folder_records(path, max_bytes, agency_code)
+    return read_manifest(path, max_bytes)
+
+
+def wait_for_jobs(jobs: JobStore, job_ids: list[str], timeout: int) -> list[dict]:
     deadline = time.monotonic() + timeout
     pending = set(job_ids)
     finished: dict[str, dict] = {}

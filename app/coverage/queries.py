@@ -13,6 +13,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from domain.review import PENDING_QUERY
+
 # Bound on distinct agency codes in one answer (Hanoi has ~650). A terms aggregation whose size
 # is at least the number of distinct codes is exact on any number of shards.
 MAX_AGENCIES = 10_000
@@ -26,6 +28,7 @@ class TooManyAgencies(RuntimeError):
 class AgencyCounts:
     digitized: int = 0               # issued on/before the cut-off, digitised by the as-of date
     digitized_after_cutoff: int = 0  # issued after the cut-off (digitised at reception)
+    pending_review: int = 0  # of all these, records whose extracted fields await an officer
 
 
 def _day(value: dt.date) -> str:
@@ -47,7 +50,13 @@ def digitized_by_agency(client: Elasticsearch, index: str, cutoff: dt.date, as_o
             "before": {"range": {"issued_on": {"lte": _day(cutoff)}}},
             "after": {"range": {"issued_on": {"gt": _day(cutoff)}}},
         }}, "aggs": {"agency": {"terms": {"field": "agency_code", "size": MAX_AGENCIES}}}},
+        # Pending records count as digitised (the scan is in); they are reported beside it.
+        "pending": {"filter": PENDING_QUERY, "aggs": {
+            "agency": {"terms": {"field": "agency_code", "size": MAX_AGENCIES}}}},
     })
+    pending_agg = response["aggregations"]["pending"]["agency"]
+    _check_complete(pending_agg)
+    pending = {b["key"]: b["doc_count"] for b in pending_agg["buckets"]}
     buckets = response["aggregations"]["issued"]["buckets"]
     before: dict[str, int] = {}
     after: dict[str, int] = {}
@@ -55,7 +64,7 @@ def digitized_by_agency(client: Elasticsearch, index: str, cutoff: dt.date, as_o
         agg = buckets[name]["agency"]
         _check_complete(agg)
         target.update((b["key"], b["doc_count"]) for b in agg["buckets"])
-    return {code: AgencyCounts(before.get(code, 0), after.get(code, 0))
+    return {code: AgencyCounts(before.get(code, 0), after.get(code, 0), pending.get(code, 0))
             for code in before.keys() | after.keys()}
 
 

@@ -24,12 +24,14 @@ class Row:
     agency: Agency
     figures: Figures
     digitized_after_cutoff: int
+    pending_review: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         a = self.agency
         return {"agency_code": a.agency_code, "agency_name": a.agency_name,
                 "agency_level": a.level, "parent_code": a.parent_code,
-                **self.figures.as_dict(), "digitized_after_cutoff": self.digitized_after_cutoff}
+                **self.figures.as_dict(), "digitized_after_cutoff": self.digitized_after_cutoff,
+                "pending_review": self.pending_review}
 
 
 def build_rows(register: Mapping[str, Agency], counts: Mapping[str, AgencyCounts],
@@ -40,7 +42,7 @@ def build_rows(register: Mapping[str, Agency], counts: Mapping[str, AgencyCounts
         count = counts.get(code, AgencyCounts())
         figures = Figures.of(agency.inventory_count, count.digitized,
                              target_for(roadmap, year, agency.level))
-        rows.append(Row(agency, figures, count.digitized_after_cutoff))
+        rows.append(Row(agency, figures, count.digitized_after_cutoff, count.pending_review))
     return rows
 
 
@@ -49,6 +51,7 @@ def group_figures(rows: list[Row]) -> dict[str, Any]:
     figures = combined(row.figures for row in rows)
     return {**figures.as_dict(),
             "digitized_after_cutoff": sum(row.digitized_after_cutoff for row in rows),
+            "pending_review": sum(row.pending_review for row in rows),
             "agencies": len(rows), "lagging": sum(not row.figures.on_track for row in rows)}
 
 
@@ -90,7 +93,8 @@ def build_report(register: Mapping[str, Agency], counts: Mapping[str, AgencyCoun
     orphans = [{"agency_code": code, "agency_name": details.get(code, {}).get("agency_name"),
                 "agency_level": details.get(code, {}).get("agency_level"),
                 "digitized": counts[code].digitized,
-                "digitized_after_cutoff": counts[code].digitized_after_cutoff}
+                "digitized_after_cutoff": counts[code].digitized_after_cutoff,
+                "pending_review": counts[code].pending_review}
                for code in sorted(set(counts) - set(register))]
     return {
         "as_of": as_of.isoformat(),

@@ -107,6 +107,8 @@ def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "validity": state,
         "validity_label": LABELS[state],
         "holder_name": source.get("holder_name"),
+        # Records without a review object came with a full manifest: nothing to confirm.
+        "review_state": (source.get("review") or {}).get("state") or "confirmed",
         "highlights": highlights.fragments(hit.get("highlight", {}), _highlight_sources(source)),
     }
     item.update({f: source.get(f) for f in EXTRA_FIELDS})

@@ -84,7 +84,7 @@ def test_agencies_missing_from_the_register_are_listed_apart(coverage_env: Cover
     body = coverage_env.api("/api/v1/coverage", as_of="2023-01-01").get_json()
     assert body["orphans"] == [{"agency_code": "H26.XX.TN", "agency_name": "UBND phường Thử Nghiệm",
                                 "agency_level": "commune", "digitized": 1,
-                                "digitized_after_cutoff": 0}]
+                                "digitized_after_cutoff": 0, "pending_review": 0}]
     assert "H26.XX.TN" not in {r["agency_code"] for r in body["rows"]}
 
 

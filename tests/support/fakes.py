@@ -17,7 +17,8 @@ def _meta(status: int) -> ApiResponseMeta:
 
 class FakeElasticsearch:
     """Documents per index, with internal and `external_gte` versions; `search` understands the
-    one query shape the pipeline sends (a `terms` filter and an `ids` exclusion)."""
+    query shapes the pipeline sends (a `terms` filter and an `ids` exclusion; no query: every
+    document, as the agency register is read) and answers aggregations with no buckets."""
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
@@ -52,7 +53,15 @@ class FakeElasticsearch:
         self.docs[index][id] = (version + 1, {**source, **copy.deepcopy(doc)})
         return {"_id": id, "_version": version + 1, "result": "updated"}
 
-    def search(self, *, index: str, query: dict[str, Any], **_: Any) -> dict[str, Any]:
+    def search(self, *, index: str, query: dict[str, Any] | None = None,
+               aggs: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+        if aggs is not None:
+            return {"hits": {"total": {"value": 0}, "hits": []},
+                    "aggregations": {name: {"buckets": []} for name in aggs}}
+        if query is None:
+            every = [{"_id": doc_id, "_source": source}
+                     for doc_id, (_v, source) in self.docs.get(index, {}).items()]
+            return {"hits": {"total": {"value": len(every)}, "hits": every}}
         wanted = query["bool"]["filter"][0]["terms"]
         (field, values), = wanted.items()
         excluded = set(query["bool"].get("must_not", [{}])[0].get("ids", {}).get("values", []))
@@ -60,3 +69,6 @@ class FakeElasticsearch:
                 for doc_id, (_v, source) in self.docs.get(index, {}).items()
                 if doc_id not in excluded and set(source.get(field) or []) & set(values)]
         return {"hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+    def count(self, *, index: str, **_: Any) -> dict[str, Any]:
+        return {"count": len(self.docs.get(index, {}))}

@@ -22,13 +22,13 @@ from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from app.api.uploads import distinct_name, save_uploads
 from app.audit.sampling import FailureSampler, is_sampled
 from app.coverage.params import ParamError, parse_bool, parse_month_bound
 from app.coverage.queries import _month_starts
 from app.coverage.series import MAX_SERIES_MONTHS, latest_start, months_spanned
 from app.gunicorn_worker import problem_bytes
 from app.previews import MAX_ASPECT, max_preview_pixels, preview_path, scale_options
+from app.uploads import distinct_name, save_uploads
 from domain import jsonbounds
 from domain.records import (
     RecordError,

@@ -92,7 +92,7 @@ REGISTER = {a.agency_code: a for a in [
     _agency("H26.D1", "district", "H26", 4), _agency("H26.D1.C1", "commune", "H26.D1", 2),
     _agency("H26.D1.C2", "commune", "H26.D1", 0), _agency("H26.D2", "district", "H26", 1),
 ]}
-COUNTS = {"H26.S1": AgencyCounts(2, 5), "H26.D1": AgencyCounts(1, 0),
+COUNTS = {"H26.S1": AgencyCounts(2, 5, 1), "H26.D1": AgencyCounts(1, 0),
           "H26.D1.C1": AgencyCounts(2, 0), "H26.ZZ": AgencyCounts(3, 1)}
 
 
@@ -106,7 +106,8 @@ def test_build_report_rows_totals_rollups_and_orphans() -> None:
     assert rows["H26.S1"] == {"agency_code": "H26.S1", "agency_name": "UBND H26.S1",
                               "agency_level": "city", "parent_code": "H26", "inventory": 4,
                               "digitized": 2, "coverage": 0.5, "target": 0.55,
-                              "on_track": False, "gap": 1, "digitized_after_cutoff": 5}
+                              "on_track": False, "gap": 1, "digitized_after_cutoff": 5,
+                              "pending_review": 1}
     assert rows["H26.D1.C1"]["on_track"] and rows["H26.D1.C1"]["coverage"] == 1.0
     assert rows["H26.D2"]["digitized"] == 0 and not rows["H26.D2"]["on_track"]
     assert rows["H26"]["coverage"] is None and rows["H26"]["on_track"]
@@ -117,13 +118,14 @@ def test_build_report_rows_totals_rollups_and_orphans() -> None:
     assert totals["commune"]["target"] == pytest.approx(0.50)
     assert totals["all"]["target"] == pytest.approx((0.55 * 9 + 0.50 * 2) / 11)
     assert totals["city"]["digitized_after_cutoff"] == 5
+    assert totals["city"]["pending_review"] == totals["all"]["pending_review"] == 1
     assert totals["all"]["lagging"] == 3                      # H26.S1, H26.D1 and H26.D2
     d1 = next(d for d in report["districts"] if d["agency_code"] == "H26.D1")
     assert (d1["inventory"], d1["digitized"], d1["communes"]) == (6, 3, 2)
     assert d1["target"] == pytest.approx((0.55 * 4 + 0.50 * 2) / 6)
     assert report["orphans"] == [{"agency_code": "H26.ZZ", "agency_name": "Lạ",
                                   "agency_level": "commune", "digitized": 3,
-                                  "digitized_after_cutoff": 1}]
+                                  "digitized_after_cutoff": 1, "pending_review": 0}]
 
 
 def test_level_narrows_rows_but_not_totals() -> None:

@@ -35,7 +35,7 @@ def test_the_sample_manifest_is_valid() -> None:
 
 
 @pytest.mark.parametrize(("record", "reason"), [
-    (_record(result_id=None), "missing required field(s): result_id"),
+    (_record(result_id=""), "'result_id' must be 1-128 letters"),
     (_record(files=[]), "'files' must be a non-empty list"),
     (_record(files=["../outside.txt"]), "outside the manifest's folder"),
     (_record(files=["/etc/passwd"]), "outside the manifest's folder"),
@@ -83,9 +83,42 @@ def test_bad_corpus_lines_are_refused_with_their_reasons() -> None:
     assert "unknown agency_level" in reasons["BAD-unknown-level"]
     assert "non-empty list" in reasons["BAD-no-files"]
     assert "duplicate result_id" in reasons["DUP-twice"]
-    assert any("result_id" in r for k, r in reasons.items() if k.startswith("line"))
+    # A line without result_id is valid now (files-only intake): its id comes from the content.
+    assert not any("result_id" in r for k, r in reasons.items() if k.startswith("line"))
+    assert any(r.result_id.startswith("auto-") for r in records)
     assert any("not valid JSON" in r for r in reasons.values())
     # Content problems are found by the worker, not by validation: those lines pass here.
-    assert {r.result_id for r in records} == {
+    assert {r.result_id for r in records if not r.derived_id} == {
         "BAD-empty-pdf", "BAD-truncated-png", "BAD-html-named-pdf", "BAD-encrypted-pdf",
         "BAD-bomb-png", "HARD-blank-page", "HARD-sideways-scan", "OK-text-file"}
+
+
+def test_a_line_needs_only_files(folder: Path) -> None:
+    (first,), errors = _parse(folder, {"files": ["a.txt"]})
+    (second,), more = _parse(folder, {"files": ["a.txt"], "agency_code": "H26.BD"})
+    assert errors == more == []
+    assert first.result_id.startswith("auto-") and first.derived_id
+    assert first.result_id == second.result_id  # the same content, the same record
+    assert first.metadata == {"result_id": first.result_id}
+
+
+def test_the_same_scan_twice_without_ids_is_one_record(folder: Path) -> None:
+    records, errors = _parse(folder, {"files": ["a.txt"]}, {"files": ["a.txt"]})
+    assert errors == [] and len(records) == 1
+
+
+def test_explicit_duplicates_are_still_refused(folder: Path) -> None:
+    records, errors = _parse(folder, _record(), _record())
+    assert records == [] and len(errors) == 2
+
+
+def test_folder_records(folder: Path) -> None:
+    from domain.records import folder_records
+
+    (folder / "sub").mkdir()
+    (folder / "sub" / "b.txt").write_text("khác", encoding="utf-8")
+    (folder / "notes.doc").write_text("x", encoding="utf-8")
+    records, errors = folder_records(folder, 1024, agency_code="H26.BD")
+    assert errors == []
+    assert sorted(r.files[0].name for r in records) == ["a.txt", "sub/b.txt"]
+    assert all(r.metadata["agency_code"] == "H26.BD" for r in records)
