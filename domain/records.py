@@ -25,7 +25,8 @@ REQUIRED = ("files",)  # every other field can be extracted from the text (domai
 DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")
 # A result_id appears in URLs and file names: ASCII letters and digits, then also . _ -, at most
 # 128 characters, never `..` (see docs/security-bounds.md).
-RESULT_ID_RULE = "1-128 ASCII letters, digits or . _ - (starting with a letter or digit, no '..')"
+RESULT_ID_RULE = ("1-128 letters, digits or . _ - (ASCII only, starting with a letter or digit, "
+                  "no '..')")
 _RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # Citizen ID (CCCD) 12 digits, old identity card (CMND) 9 digits; ASCII digits only.
 _ID_NUMBER = re.compile(r"[0-9]{12}|[0-9]{9}")
