@@ -22,6 +22,7 @@ from app.bounds import MAX_QUERY_STRING, SMALL_BODY_BYTES
 from app.coverage.series import MAX_SERIES_MONTHS
 from domain.agencies import LEVELS
 from domain.records import DATE_FIELDS, MAX_TEXT_CHARS, STATUSES, SUPPORTED_SUFFIXES, TEXT_FIELDS
+from domain.review import EDITABLE
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS
 from domain.search.params import MAX_VALUE_CHARS
 
@@ -134,6 +135,23 @@ def _metadata_schema() -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
+def _strict_int(name: str, maximum: int) -> dict[str, Any]:
+    # The review queue reads its numbers strictly: digits only, no empty value.
+    return {"name": name, "in": "query", "required": False, "description": f"1..{maximum}",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum}}
+
+
+def _changes_schema() -> dict[str, Any]:
+    fields = _metadata_schema()["properties"]
+    parties = fields["other_parties"]
+    # A review takes parties with these two keys only.
+    fields = {**fields, "other_parties": {**parties, "items": {
+        **parties["items"], "additionalProperties": False}}}
+    return {"type": "object", "propertyNames": {"enum": list(EDITABLE)},
+            "properties": {name: fields.get(name, {"type": ["string", "null"]})
+                           for name in EDITABLE}}
+
+
 SEARCH_PARAMS = [
     _param("q", "free text, result number, ID number, dates; diacritics optional"),
     _param("agency_code", "repeatable", {"type": "array", "items": VALUE}),
@@ -187,15 +205,15 @@ PATHS: dict[str, dict[str, Any]] = {
     "/review": {"get": _op(
         "Pending records (extracted fields not yet confirmed), least certain first",
         "officer, manager", {"200": _json("{total, page, size, hits[]}")}, errors=(400, 401),
-        params=[_param("agency_code", ""), _page(MAX_WINDOW), _size(100, 20)],
+        params=[_param("agency_code", ""), _strict_int("page", 10_000), _strict_int("size", 100)],
         rules=WINDOW_RULE)},
     "/results/{result_id}/review": {"post": _op(
         "Correct extracted fields and confirm the record", "officer, manager",
         {"200": _json("the updated record")}, errors=(400, 401, 404, 409, 422),
         params=[RESULT_ID],
-        body={"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "changes": {"type": "object"},
-            "confirm": {"type": "boolean", "default": True}}}}}})},
+        body={"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"changes": _changes_schema(),
+                                             "confirm": {"type": "boolean", "default": True}}}}}})},
     "/coverage": {"get": _op(
         "Digitisation coverage per agency against the roadmap", "manager",
         {"200": _json("{as_of, target_year, rows[], totals}")}, errors=(400, 401, 403),

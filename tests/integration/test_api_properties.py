@@ -104,7 +104,7 @@ ALLOWED = {"officer, manager": {"officer", "manager"}, "manager": {"manager"},
            "citizen token": {"citizen"}, "anyone": set(ROLES)}
 
 
-DEFAULT_SIZES = {"/search": 10, "/quality": 50, "/audit": 50}
+DEFAULT_SIZES = {"/search": 10, "/quality": 50, "/audit": 50, "/review": 20}
 # What an absent bound of a range means, where the operation fills it in.
 DEFAULT_BOUNDS = {"/coverage/series": (dt.date(2022, 1, 1), TODAY)}
 
