@@ -13,10 +13,9 @@ from flask.typing import ResponseReturnValue
 from app import extensions
 from app.errors import ApiProblem
 from domain.records import is_valid_result_id
+from domain.search.schema import HIDDEN_FIELDS
 from domain.settings import Settings
 from domain.validity import validity_state
-
-HIDDEN_FIELDS = ("search", "codes", "result_number_key", "ingest_version", "file_hashes")
 
 
 def load_result(result_id: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from elasticsearch import Elasticsearch, helpers
 from bench import synthetic
 from domain.es import make_client
 from domain.indices import drop_all, ensure_indices
+from domain.search import query_kinds
 from domain.search.params import SearchRequest
 from domain.search.service import search
 from domain.settings import Settings, load_settings
@@ -26,6 +27,7 @@ from domain.text.vietnamese import fold_diacritics
 SIZES = tuple(int(n) for n in os.environ.get("SOHOA_BENCH_SIZES", "100000,1000000").split(","))
 BASES = int(os.environ.get("SOHOA_BENCH_BASES", "40000"))
 QUERIES_PER_KIND = 40
+FORGIVING_PER_KIND = 15  # x4 kinds = 60: a fifth of the 300 queries
 CONCURRENT_QUERIES = 1600
 
 
@@ -52,6 +54,39 @@ def load(
     return rate
 
 
+def _typo(words: list[str], rng: random.Random) -> str:
+    long = [i for i, w in enumerate(words) if len(w) >= 4] or [0]
+    k = rng.choice(long)
+    return " ".join([*words[:k], query_kinds.one_edit(words[k], rng), *words[k + 1:]])
+
+
+def _i_y(words: list[str], rng: random.Random) -> str:
+    swaps = [(i, s) for i, w in enumerate(words) if (s := query_kinds.swap_i_y(w))]
+    if not swaps:
+        return _typo(words, rng)
+    k, swapped = rng.choice(swaps)
+    return " ".join([*words[:k], swapped, *words[k + 1:]])
+
+
+def forgiving_queries(docs: list[dict[str, Any]], rng: random.Random) -> list[tuple[str, str]]:
+    """What relaxed search is for: typo in a holder or a content word, i/y spelling, one word
+    that matches nothing (domain.search.query_kinds)."""
+    queries: list[tuple[str, str]] = []
+    for _ in range(FORGIVING_PER_KIND):
+        d = rng.choice(docs)
+        kind, holder = d["document_type"].lower(), str(d["holder_name"]).split()
+        summary = str(d.get("summary") or d["document_type"]).split()
+        start = rng.randint(0, max(0, len(summary) - 4))
+        queries += [
+            ("typo/holder+type", f"{kind} {_typo(holder, rng)}"),
+            ("i/y/holder+type", f"{kind} {_i_y(holder, rng)}"),
+            ("unmatched/holder+type",
+             f"{kind} {' '.join(holder)} {query_kinds.absent_syllable(set(), rng)}"),
+            ("typo/content", _typo(summary[start:start + 4], rng).lower()),
+        ]
+    return queries
+
+
 def query_set(bases: list[dict[str, Any]], seed: int = 5) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     docs = list(synthetic.variants(bases, len(bases)))
@@ -70,6 +105,7 @@ def query_set(bases: list[dict[str, Any]], seed: int = 5) -> list[tuple[str, str
             ("type+agency", f"{d['document_type']} {agency_tail}".lower()),
             ("content", " ".join(summary[start : start + 4]).lower()),
         ]
+    queries += forgiving_queries(docs, rng)
     rng.shuffle(queries)
     return queries
 
@@ -96,35 +132,44 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
 def measure(
     fn: Any, client: Elasticsearch, settings: Settings, queries: list[tuple[str, str]], clients: int
 ) -> dict[str, Any]:
-    work = [q for _, q in queries] * max(
-        1, CONCURRENT_QUERIES // len(queries) if clients > 1 else 1
-    )
+    work = queries * max(1, CONCURRENT_QUERIES // len(queries) if clients > 1 else 1)
     errors = 0
-    latencies: list[float] = []
+    latencies: list[tuple[str, float]] = []
 
-    def one(q: str) -> None:
+    def one(item: tuple[str, str]) -> None:
         nonlocal errors
         started = time.perf_counter()
         try:
-            fn(client, settings, q)
+            fn(client, settings, item[1])
         except Exception:  # noqa: BLE001 - a benchmark counts every failure as an error
             errors += 1
             return
-        latencies.append((time.perf_counter() - started) * 1000)
+        latencies.append((item[0], (time.perf_counter() - started) * 1000))
 
-    for _, q in queries[:20]:  # warm caches the same way for both sides
-        one(q)
+    for item in queries[:20]:  # warm caches the same way for both sides
+        one(item)
     latencies.clear()
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, work))
     elapsed = time.perf_counter() - started
+    by_kind: dict[str, list[float]] = {}
+    for kind, ms in latencies:
+        by_kind.setdefault(kind, []).append(ms)
     return {
-        **_percentiles(latencies),
+        **_percentiles([ms for _, ms in latencies]),
         "queries": len(work),
         "errors": errors,
         "qps": len(work) / elapsed,
+        "by_kind": {k: _percentiles(v) for k, v in sorted(by_kind.items())},
     }
+
+
+def _kind_rows(size: int, result: dict[str, Any]) -> list[str]:
+    ours, stock = result["ours_1"]["by_kind"], result["stock_1"]["by_kind"]
+    return [f"| {size:,} | {kind} | {o['p50']:.1f} / {o['p99']:.1f} "
+            f"| {stock[kind]['p50']:.1f} / {stock[kind]['p99']:.1f} |"
+            for kind, o in ours.items() if kind in stock]
 
 
 def run() -> tuple[dict[str, Any], str]:
@@ -133,7 +178,8 @@ def run() -> tuple[dict[str, Any], str]:
     bases = synthetic.make_bases(BASES)
     queries = query_set(bases)
     figures: dict[str, Any] = {}
-    rows = []
+    rows: list[str] = []
+    kind_rows: list[str] = []
     for size in SIZES:
         settings = replace(
             base_settings, index_prefix=f"bench-search-{uuid.uuid4().hex[:6]}", today=None
@@ -156,12 +202,15 @@ def run() -> tuple[dict[str, Any], str]:
                     f"| {o['p50'] / s['p50']:.2f} | {o['qps']:.0f} |"
                 )
             rows.append(f"| {size:,} | indexing | {rate:,.0f} docs/s (bulk, 2 threads) | | | | |")
+            kind_rows += _kind_rows(size, result)
         finally:
             drop_all(client, settings)
     body = f"""Data: synthetic records from the dev-text seeds ({BASES:,} distinct analysed
 bases with new holders, each repeated with fresh result number, ID number, dates and status; see
 `bench/synthetic.py`). Query set: {len(queries)} queries, {QUERIES_PER_KIND} of each kind (number,
-ID number, holder+type with and without diacritics, type+agency, content phrase), taken from the
+ID number, holder+type with and without diacritics, type+agency, content phrase), and a fifth
+that needs forgiving: {FORGIVING_PER_KIND} each of a typo in the holder, an i/y spelling of it,
+one word that matches nothing, a typo in a content phrase (relaxed search), all taken from the
 generated records. "ours" = `domain.search.service.search` as the API runs it (parse, ranking query,
 facets, highlights); "stock" = a plain `multi_match` on the same index (no facets/highlights).
 At 8 clients, {CONCURRENT_QUERIES} queries are spread over 8 threads. Latency in ms.
@@ -169,5 +218,11 @@ At 8 clients, {CONCURRENT_QUERIES} queries are spread over 8 threads. Latency in
 | records | clients | ours p50 / p95 / p99 | errors | stock p50 / p95 / p99 | p50 ratio | ours q/s |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Per query kind at 1 client (p50 / p99 ms; the forgiving kinds run the relaxed search):
+
+| records | kind | ours | stock |
+|---|---|---|---|
+{chr(10).join(kind_rows)}
 """
     return figures, body

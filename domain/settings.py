@@ -54,6 +54,12 @@ class Settings:
     visibility_timeout_s: int = 3600  # Redis hands a killed worker's task to another after this
     stuck_after_s: int = 900  # a job queued/running this long with no broker message is stuck
     sweep_interval_s: int | None = None  # default: a third of stuck_after_s, at most 60 s
+    # A worker's heartbeat key lives this long unless refreshed (every quarter of it); a job
+    # whose holder's heartbeat has lapsed is orphaned and re-queued at the next liveness sweep.
+    heartbeat_ttl_s: int = 20
+    # SIGTERM: in-flight jobs get this long to finish, then go back to the queue (keep it below
+    # the supervisor's kill timeout: docker/compose wait 10 s by default).
+    stop_grace_s: int = 8
     max_file_bytes: int = 100 * 1024 * 1024
     mappings_dir: Path = BUNDLED_MAPPINGS
     # Reverse proxies in front of the web app whose X-Forwarded-* headers are believed; 0 when
@@ -71,6 +77,15 @@ class Settings:
     def sweep_every_s(self) -> int:
         # Short stuck timeouts (tests, small sites) deserve a sweep at least that often.
         return self.sweep_interval_s or max(1, min(60, self.stuck_after_s // 3))
+
+    @property
+    def heartbeat_every_s(self) -> float:
+        return max(0.5, self.heartbeat_ttl_s / 4)
+
+    @property
+    def liveness_every_s(self) -> int:
+        # Orphans are looked for twice per heartbeat lifetime: re-queued well within a minute.
+        return max(1, self.heartbeat_ttl_s // 2)
 
     def index_name(self, alias: str) -> str:
         """Public name (alias) of one of sohoa's indices, e.g. `sohoa-results`."""
@@ -151,7 +166,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["ocr_timeout_s"] = _parse_positive_int("SOHOA_OCR_TIMEOUT", v)
     for key, var in (("visibility_timeout_s", "SOHOA_VISIBILITY_TIMEOUT"),
                      ("stuck_after_s", "SOHOA_STUCK_AFTER"),
-                     ("sweep_interval_s", "SOHOA_SWEEP_INTERVAL")):
+                     ("sweep_interval_s", "SOHOA_SWEEP_INTERVAL"),
+                     ("heartbeat_ttl_s", "SOHOA_HEARTBEAT_TTL"),
+                     ("stop_grace_s", "SOHOA_STOP_GRACE")):
         if v := env.get(var):
             values[key] = _parse_positive_int(var, v)
     if v := env.get("SOHOA_MAPPINGS_DIR"):

@@ -1,4 +1,8 @@
-"""The Celery application: Redis broker, late acknowledgement, one queue per deployment prefix."""
+"""The Celery application: Redis broker, late acknowledgement, one queue per deployment prefix.
+
+This is all a sender needs (the web app, `sohoa ingest`); a worker adds its runtime (heartbeat,
+sweeper, graceful stop) with `indexer.worker.make_worker_app`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # OCR tasks are long: never hoard messages another idle worker could take.
         worker_prefetch_multiplier=1,
-        # An unacknowledged message comes back after this long (kombu's Redis transport).
+        # An unacknowledged message comes back after this long (kombu's Redis transport). The
+        # sweeper re-queues a dead worker's jobs long before (heartbeats); this is the backstop.
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
             # Look for abandoned messages often enough that one comes back soon after the
@@ -33,7 +38,4 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.conf.sohoa_settings = settings
-    from indexer.sweeper import install_sweeper  # a worker of this app re-queues stuck jobs
-
-    install_sweeper()
     return celery

@@ -58,11 +58,12 @@ def payload_for(record: Record, settings: Settings) -> JobPayload:
     return JobPayload(record.result_id, record.metadata, tuple(files), next_version())
 
 
-def send_task(celery: Celery, settings: Settings, job_id: str, file_count: int) -> None:
+def send_task(celery: Celery, settings: Settings, job_id: str, payload: JobPayload) -> None:
     # Time limits scale with the number of files: each file has its own OCR budget.
-    soft = settings.ocr_timeout_s * max(file_count, 1) + 60
-    celery.send_task(TASK_NAME, args=[job_id], queue=settings.celery_queue,
-                     soft_time_limit=soft, time_limit=soft + 60)
+    soft = settings.ocr_timeout_s * max(len(payload.files), 1) + 60
+    # The dispatch version travels with the message: a late copy of it is recognisably stale.
+    celery.send_task(TASK_NAME, args=[job_id, payload.ingest_version],
+                     queue=settings.celery_queue, soft_time_limit=soft, time_limit=soft + 60)
 
 
 def queue_records(records: Iterable[Record], *, settings: Settings, client: Elasticsearch,
@@ -73,7 +74,7 @@ def queue_records(records: Iterable[Record], *, settings: Settings, client: Elas
     for record in records:
         payload = payload_for(record, settings)
         job_id = jobs.create(payload, batch_id=batch_id, source=source, line_no=record.line_no)
-        send_task(celery, settings, job_id, len(payload.files))
+        send_task(celery, settings, job_id, payload)
         item = QueuedJob(job_id, record.result_id, record.line_no)
         queued.append(item)
         if on_queued:
@@ -81,9 +82,16 @@ def queue_records(records: Iterable[Record], *, settings: Settings, client: Elas
     return queued
 
 
-def requeue_job(job: dict, *, settings: Settings, client: Elasticsearch, celery: Celery) -> None:
-    """Send a stored job again with a fresh version (retry-failed and the stuck-job sweeper)."""
+def requeue_job(job: dict, *, settings: Settings, client: Elasticsearch, celery: Celery,
+                why: str, judged: dict | None = None, count: bool = False) -> bool:
+    """Send a stored job again with a fresh version (retry-failed and the sweeper).
+
+    With `judged`, only if the job is still as the caller saw it; False when it was not.
+    """
     old = JobPayload.from_dict(job["task_payload"])
     payload = JobPayload(old.result_id, old.metadata, old.files, next_version())
-    JobStore(client, settings).requeue(job["job_id"], payload)
-    send_task(celery, settings, job["job_id"], len(payload.files))
+    if not JobStore(client, settings).requeue(job["job_id"], payload, why=why, judged=judged,
+                                              count=count):
+        return False
+    send_task(celery, settings, job["job_id"], payload)
+    return True

@@ -1,7 +1,7 @@
 """The ingestion pipeline for one record: an ordered list of small steps.
 
 extract pages → assemble text → quality flags → build the document → versioned write.
-Celery tasks call `run_job`; nothing here knows about Celery.
+`indexer.runner` calls `process` for a claimed job; nothing here knows about Celery.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from domain.search.fields import build_search_fields
 from domain.settings import Settings
 from indexer.extract import ExtractionError, PageText, extract_file, sniff_media_type
 from indexer.extraction_context import extraction_context
-from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.jobs import JobFile, JobPayload
 from indexer.metadata import extract_metadata
 from indexer.metadata.apply import apply_extraction
 from indexer.quality import quality_flags
@@ -63,7 +63,7 @@ class ExtractedFile:
 @dataclass(frozen=True)
 class JobOutcome:
     result_id: str
-    state: str  # "done" | "failed" | "superseded"
+    state: str  # "done" | "failed" | "superseded" | "ignored" (a stale or duplicate delivery)
     pages: int = 0
     error_code: str | None = None
     error: str | None = None
@@ -212,21 +212,3 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
     if not write_document(client, index, doc):
         return JobOutcome(payload.result_id, "superseded", len(pages))
     return JobOutcome(payload.result_id, "done", len(pages))
-
-
-def run_job(job_id: str, attempt: int, settings: Settings, client: Elasticsearch) -> JobOutcome:
-    """Process one queued job and record its outcome; bad input fails the job, not the worker."""
-    jobs = JobStore(client, settings)
-    job = jobs.get(job_id)
-    if job is None:
-        raise LookupError(f"job {job_id} not found in {jobs.index}")
-    payload = JobPayload.from_dict(job["task_payload"])
-    jobs.mark_running(job_id, attempt)
-    try:
-        outcome = process(payload, settings, client)
-    except ExtractionError as exc:
-        log.warning("job %s failed: %s (%s)", job_id, exc.code, exc.message)
-        jobs.mark_failed(job_id, exc.code, exc.message)
-        return JobOutcome(payload.result_id, "failed", error_code=exc.code, error=exc.message)
-    jobs.mark_done(job_id, outcome.pages)
-    return outcome

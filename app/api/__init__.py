@@ -9,6 +9,6 @@ from app.api.blueprint import bp
 
 def init_app(app: Flask) -> None:
     # The route modules attach their views to `bp` when imported.
-    from app.api import jobs, openapi, results, review, search  # noqa: F401
+    from app.api import jobs, openapi, results, review, search, suggest  # noqa: F401
 
     app.register_blueprint(bp, url_prefix="/api/v1")

@@ -169,11 +169,16 @@ SEARCH_ANSWER = {"type": "object", "required": ["total", "hits", "facets"], "pro
 
 PATHS: dict[str, dict[str, Any]] = {
     "/search": {"get": _op(
-        "Search results", "officer, manager", {"200": _json("{total, hits[], facets}",
-                                                            SEARCH_ANSWER)},
+        "Search results", "officer, manager",
+        {"200": _json("{total, hits[], facets, relaxed, did_you_mean}", SEARCH_ANSWER)},
         errors=(400, 401), params=SEARCH_PARAMS,
         rules="Unknown or repeated single parameters are refused (400); issued_from may not "
               f"be after issued_to (400); {WINDOW_RULE}")},
+    "/suggest": {"get": _op(
+        "Completions for the search box: holder names, document types, agencies, result "
+        "numbers, each with its record count", "officer, manager",
+        {"200": _json("{suggestions: [{text, kind, count}]}")}, errors=(400, 401),
+        params=[_param("q", "what was typed so far (diacritics optional)"), _size(20, 8)])},
     "/results/{result_id}": {"get": _op(
         "A record: metadata, text, validity, file links", "officer, manager",
         {"200": _json("record")}, errors=(401, 404), params=[RESULT_ID])},

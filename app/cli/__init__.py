@@ -8,6 +8,7 @@ from app.cli.admin import users
 from app.cli.agencies import agencies
 from app.cli.evaluate import evaluate
 from app.cli.ingest import ingest
+from app.cli.jobs import jobs_command
 from app.cli.ops import backup_command, restore_command, sweep_command, verify
 from app.cli.services import init, reset, serve, worker
 from app.cli.stack import stack
@@ -39,6 +40,7 @@ main.add_command(evaluate)
 main.add_command(reset)
 main.add_command(verify)
 main.add_command(sweep_command)
+main.add_command(jobs_command)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(agencies)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import click
 from elasticsearch import Elasticsearch, helpers
@@ -15,6 +16,7 @@ from app.cli.ingest import wait_for_jobs
 from domain.agencies import AgencyStore, parse_register
 from domain.records import parse_manifest_lines, read_manifest
 from domain.search import evaluation as search_eval
+from domain.search import query_kinds
 from domain.settings import Settings
 from indexer.celery_app import make_celery
 from indexer.evaluation import extract_eval, ocr_eval
@@ -89,11 +91,17 @@ def _baseline_pairs(client: Elasticsearch, settings: Settings) -> list[search_ev
 
 @evaluate.command("search")
 @click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def eval_search(queries: Path) -> None:
+@click.option("--generate", is_flag=True,
+              help="Also the generated kinds (typo, i/y, partial diacritics, unmatched word, "
+                   "OCR-damaged text) made from the indexed records, on copies of them.")
+def eval_search(queries: Path, generate: bool) -> None:
     """nDCG@10, MRR@10, Recall@10 per query kind on the indexed records, beside a baseline.
 
     The baseline is built in the same run from the same records and indexed text: Elasticsearch's
-    standard analyzer over the raw fields and a plain multi_match.
+    standard analyzer over the raw fields and a plain multi_match. With --generate, queries of
+    the forgiving kinds are made from the indexed records (domain.search.query_kinds, fixed
+    seed) and run on a copy of them in which the OCR-damaged records' text is misread, ours and
+    baseline alike.
     """
     settings = cli_settings()
     client = cli_client(settings)
@@ -110,23 +118,42 @@ def eval_search(queries: Path) -> None:
             fg="yellow",
             err=True,
         )
-    baseline_index = f"{settings.index_prefix}-eval-baseline-{uuid.uuid4().hex[:8]}"
-    search_eval.create_baseline_index(client, baseline_index)
-    try:
-        search_eval.fill_baseline_index(client, baseline_index, pairs)
-        ours = search_eval.run_eval(
-            client,
-            settings.index_name("results"),
-            query_rows,
-            search_eval.ours_search_fn(settings.effective_today()),
-        )
-        base = search_eval.run_eval(client, baseline_index, query_rows, search_eval.baseline_search)
-    finally:
-        client.indices.delete(index=baseline_index, ignore_unavailable=True)
+    ours, base = _side_by_side(client, settings, settings.index_name("results"), None, pairs,
+                               query_rows)
     click.echo(
         f"{len(query_rows)} queries over {len(pairs)} records (prefix {settings.index_prefix!r})"
     )
     click.echo(search_eval.format_report(ours, base))
+    if generate:
+        made = query_kinds.generate(pairs)
+        copy = f"{settings.index_prefix}-eval-ours-{uuid.uuid4().hex[:8]}"
+        ours, base = _side_by_side(client, settings, copy, made.damaged_pairs,
+                                   made.damaged_pairs, made.queries)
+        damaged = sum(1 for q in made.queries if q["kind"] == "ocr-damaged")
+        click.echo(f"\ngenerated: {len(made.queries)} queries over a copy of the same records "
+                   f"({damaged} with one letter of a name in their text misread)")
+        click.echo(search_eval.format_report(ours, base))
+
+
+def _side_by_side(client: Elasticsearch, settings: Settings, ours_index: str,
+                  ours_pairs: list[search_eval.Pair] | None, base_pairs: list[search_eval.Pair],
+                  query_rows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ours (on `ours_index`, first built from `ours_pairs` when given) and the baseline (built
+    from `base_pairs`), both dropped again when made here."""
+    baseline_index = f"{settings.index_prefix}-eval-baseline-{uuid.uuid4().hex[:8]}"
+    made = [baseline_index] + ([ours_index] if ours_pairs is not None else [])
+    try:
+        if ours_pairs is not None:
+            search_eval.index_corpus(client, ours_index, ours_pairs)
+        search_eval.create_baseline_index(client, baseline_index)
+        search_eval.fill_baseline_index(client, baseline_index, base_pairs)
+        ours = search_eval.run_eval(client, ours_index, query_rows,
+                                    search_eval.ours_search_fn(settings.effective_today()))
+        base = search_eval.run_eval(client, baseline_index, query_rows,
+                                    search_eval.baseline_search)
+    finally:
+        client.indices.delete(index=made, ignore_unavailable=True)
+    return ours, base
 
 
 @evaluate.command("extract")

@@ -52,7 +52,8 @@ def ingest(manifest: Path | None, wait: bool, retry_failed: bool, timeout: int,
             query = {"bool": {"filter": [query, {"terms": {"result_id": ids}}]}}
         failed = list(jobs.search(query))
         for job in failed:
-            requeue_job(job, settings=settings, client=client, celery=celery)
+            requeue_job(job, settings=settings, client=client, celery=celery,
+                        why="retry of a failed job (sohoa ingest --retry-failed)", judged=job)
         click.echo(f"re-queued {len(failed)} failed job(s)")
         job_ids = [job["job_id"] for job in failed]
     else:

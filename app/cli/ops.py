@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -11,15 +12,16 @@ import redis
 from app.cli.context import cli_client, cli_settings
 from domain.settings import Settings, without_credentials
 from indexer.backup import BackupError, backup, list_catalogs, restore
+from indexer.broker import broker_job_ids
 from indexer.celery_app import make_celery
-from indexer.sweeper import SweeperConfig, broker_job_ids, sweep, sweeper_config
+from indexer.sweeper import SweeperConfig, sweep, sweep_orphans, sweeper_config
 from indexer.verify import KINDS, Report, reconcile
 
 
 def _sweeper_config(stuck_after: int | None) -> SweeperConfig:
     config = sweeper_config(cli_settings())
     if stuck_after is not None:
-        config = SweeperConfig(stuck_after, config.interval_s)
+        config = replace(config, stuck_after_s=stuck_after)
     return config
 
 
@@ -80,19 +82,26 @@ def verify(manifests: tuple[Path, ...], as_json: bool, stuck_after: int | None) 
 @click.option("--stuck-after", type=click.IntRange(1), default=None,
               help="Seconds in queued/running before a job counts as stuck.")
 def sweep_command(stuck_after: int | None) -> None:
-    """Re-queue stuck jobs now (workers also do this on a timer)."""
+    """Re-queue orphaned and stuck jobs now (workers also do this on a timer)."""
     settings = cli_settings()
     client = cli_client(settings)
+    celery, broker, config = make_celery(settings), _broker(settings), _sweeper_config(stuck_after)
     try:
-        report = sweep(settings, client, make_celery(settings), _broker(settings),
-                       _sweeper_config(stuck_after), lock=False)
+        orphans = sweep_orphans(settings, client, celery, broker, config, lock=False)
+        stuck = sweep(settings, client, celery, broker, config, lock=False)
     except redis.RedisError as exc:
         raise click.ClickException("Redis is not reachable at "
                                  f"{without_credentials(settings.redis_url)}: {exc}") \
             from exc
-    for item in report.requeued:
-        click.echo(f"re-queued {item['result_id']} (job {item['job_id']}, was {item['was']})")
-    click.echo(f"{len(report.requeued)} stuck job(s) re-queued")
+    if orphans.skipped_reason:
+        click.secho(f"orphans not judged: {orphans.skipped_reason}", fg="yellow")
+    for item in [*orphans.requeued, *stuck.requeued]:
+        click.echo(f"re-queued {item['result_id']} (job {item['job_id']}, was {item['was']}; "
+                   f"{item['why']})")
+    for item in orphans.failed:
+        click.echo(f"failed {item['result_id']} (job {item['job_id']}): orphaned too often")
+    click.echo(f"{len(orphans.requeued)} orphaned and {len(stuck.requeued)} stuck job(s) "
+               "re-queued")
 
 
 def _backup_dir(value: Path | None, settings: Settings) -> Path:

@@ -28,11 +28,11 @@ def init() -> None:
 def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker that OCRs and indexes queued records."""
     from app.security import install_log_redaction
-    from indexer.celery_app import make_celery
+    from indexer.worker import make_worker_app
 
     install_log_redaction()  # task errors and tracebacks may quote a manifest's ID numbers
     settings = cli_settings()
-    celery = make_celery(settings)
+    celery = make_worker_app(settings)
     argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.celery_queue,
             f"--hostname={settings.index_prefix}-worker-%h-{os.getpid()}"]
     if concurrency:

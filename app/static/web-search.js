@@ -22,6 +22,38 @@
     form.querySelectorAll("[disabled]").forEach(function (field) { field.disabled = false; });
   });
 
+  // Completions while typing: holder names, document types, agencies, result numbers from the
+  // index (the page's datalist; without JavaScript the box is a plain search box).
+  var list = document.getElementById("q-suggestions");
+  var suggestUrl = box && box.getAttribute("data-suggest-url");
+  var timer = null;
+  var asked = "";
+  function fill(items) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    items.forEach(function (item) {
+      var option = document.createElement("option");
+      option.value = item.text;
+      option.label = item.text + " (" + item.count + ")";
+      list.appendChild(option);
+    });
+  }
+  function ask() {
+    var q = box.value.trim();
+    if (q.length < 2 || q === asked) { return; }
+    asked = q;
+    fetch(suggestUrl + "?q=" + encodeURIComponent(q), {credentials: "same-origin",
+                                                       headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : {suggestions: []}; })
+      .then(function (body) { if (box.value.trim() === q) { fill(body.suggestions || []); } })
+      .catch(function () { fill([]); });
+  }
+  if (box && list && suggestUrl && window.fetch) {
+    box.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 150);
+    });
+  }
+
   // "/" jumps to the search box from anywhere on the page, as in most search tools.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();

@@ -1,10 +1,11 @@
-"""`/`: the search page for one-stop officers (GET form, works without JavaScript)."""
+"""`/`: the search page for one-stop officers (GET form, works without JavaScript), and
+`/goi-y`: its completions as JSON for the page's script (session sign-in, like the page)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -13,8 +14,8 @@ from app.audit import audit, search_details
 from app.auth.web import login_required_web
 from app.web.blueprint import bp
 from app.web.helpers import search_args
-from domain.search.params import ParamError, SearchRequest, parse_search_args
-from domain.search.service import search
+from domain.search.params import ParamError, SearchRequest, parse_search_args, parse_suggest_args
+from domain.search.service import search, suggest
 
 PAGE_WINDOW = 3  # page links shown either side of the current page
 
@@ -75,3 +76,14 @@ def search_page() -> ResponseReturnValue:
         "web/search.html", req=req, answer=answer, args=args, error=error, names=names,
         active=_active_filters(req), pages=page_numbers(req.page, answer["pages"]),
     ), status
+
+
+@bp.get("/goi-y")
+@login_required_web("officer", "manager")
+def suggest_json() -> ResponseReturnValue:
+    """The search box's completions (same answer as `GET /api/v1/suggest`)."""
+    try:
+        q, size = parse_suggest_args(request.args)
+    except ParamError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({"suggestions": suggest(extensions.es(), extensions.settings(), q, size)})

@@ -14,6 +14,10 @@ Scoring, in order of strength:
    the user typed marks (exact accents win);
 4. validity and recency: small additions, so among close scores the valid, then the newer,
    result comes first.
+A *relaxed* search (domain.search.relax: the strict one found too little) is the same request
+with each free-text syllable widened to itself or its corrections from the index vocabulary
+(`Alternatives`), all but one of them required, the names and pairs looked up over those
+spellings too, and a bonus for matching the query as typed, so an exact match stays first.
 A gate keeps only results matching a code or most of the query's syllables, so totals and facets
 describe real matches rather than every document containing "giấy". Known phrases (segments:
 a document type, an agency) are matched through the role keys or, failing that, in the text,
@@ -24,11 +28,33 @@ scoring them costs much and ranks nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.search.query import ParsedQuery, Segment
+from domain.search.schema import (
+    AGENCY,
+    CODES,
+    ENTITY,
+    HIT_EXCLUDES,
+    HIT_EXCLUDES_NO_TEXT,
+    HOLDER,
+    KEYS,
+    KEYS_FOLDED,
+    PARTY,
+    RESULT_NUMBER_KEY,
+    TEXT,
+    TEXT_FOLDED,
+    TEXT_FOLDED_SHINGLES,
+    TEXT_SHINGLES,
+    TYPE,
+    WORDS,
+)
 from domain.validity import valid_filter
+
+Options = Sequence[Sequence[str]]  # per syllable position: the spellings looked up
 
 HIGHLIGHT_PRE = "\ue000"  # private-use characters: the caller escapes the fragment, then
 HIGHLIGHT_POST = "\ue001"  # swaps these for markup
@@ -40,15 +66,15 @@ MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 # domain.search.fields): prefix -> (n-gram lengths tried, boost). Proper names (`e`) are runs
 # of any length, so a longer run found counts more (boost per syllable beyond the first).
 KEY_ROLES: dict[str, tuple[range, float]] = {
-    "n": (range(2, 6), 3.0),  # holder
-    "p": (range(2, 6), 2.0),  # other parties
-    "t": (range(2, 13), 3.0),  # document type
-    "a": (range(2, 7), 3.0),  # agency (or the tail of its name)
-    "e": (range(2, 9), 2.0),  # proper names in the text
+    HOLDER: (range(2, 6), 3.0),
+    PARTY: (range(2, 6), 2.0),  # other parties
+    TYPE: (range(2, 13), 3.0),  # document type
+    AGENCY: (range(2, 7), 3.0),  # agency (or the tail of its name)
+    ENTITY: (range(2, 9), 2.0),  # proper names in the text
 }
-SCALED_ROLES = frozenset("e")
+SCALED_ROLES = frozenset(ENTITY)
 # Two roles found together: the officer's "<document type> <holder>" or "<type> <agency>".
-KEY_PAIRS: tuple[tuple[str, str, float], ...] = (("t", "n", 15.0), ("t", "a", 15.0))
+KEY_PAIRS: tuple[tuple[str, str, float], ...] = ((TYPE, HOLDER, 15.0), (TYPE, AGENCY, 15.0))
 SHINGLE_WEIGHT = 1.0
 ACCENT_WEIGHT = 1.0  # the accented twin of every clause, added when the user typed marks
 WORDS_WEIGHT = 1.0
@@ -59,6 +85,13 @@ VALID_BOOST = 1.0  # added when the result is valid today
 RECENCY_BOOST = 0.1  # at most this much for the newest: breaks ties, never outranks a match
 RECENCY_PIVOT = "1825d"  # a result five years old gets half of it
 GATE_MSM = "3<75%"  # up to 3 syllables: all; more: three quarters
+CANDIDATE_WEIGHT = 0.8  # a corrected spelling scores a little less than the syllable as typed
+EXACT_BOOST = 1.0  # relaxed search: matching the query as typed (the strict gate)
+MAX_GRAMS = 256  # relaxed search: spellings of one n-gram looked up at most
+# Facets with a display name taken from a sub-aggregation, and every facet's size.
+NAMED_FACETS = {"agency_code": "agency_name", "procedure_code": "procedure_name"}
+FACET_SIZES = {"document_type": 50, "agency_code": 100, "agency_level": 5,
+               "procedure_code": 100, "status": 5}
 
 
 @dataclass(frozen=True)
@@ -72,9 +105,13 @@ class SearchFilters:
     issued_to: dt.date | None = None
 
 
+TERM_FILTERS = ("agency_code", "agency_level", "document_type", "procedure_code")
+
+
 def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
+    """Every filter of a search (hits, counts and suggestions alike): add new ones here."""
     clauses: list[dict[str, Any]] = []
-    for field in ("agency_code", "agency_level", "document_type", "procedure_code"):
+    for field in TERM_FILTERS:
         values = [v for v in getattr(filters, field) if v]
         if values:
             clauses.append({"terms": {field: values}})
@@ -103,12 +140,12 @@ def _gated_text(folded_text: str) -> dict[str, Any]:
     # Folded syllables: scored, and required (most of them) unless a code matched. The same
     # clause gates and scores, so the commonest syllables' postings are read once.
     query = {"query": folded_text, "minimum_should_match": GATE_MSM}
-    return {"match": {"search.text_folded": query}}
+    return {"match": {TEXT_FOLDED: query}}
 
 
 def _segment_gate(segment: Segment) -> dict[str, Any]:
     """A known phrase: the record's own type/agency, or the phrase (mostly) in its text."""
-    return {"bool": {"should": [{"term": {"search.keys_folded": segment.key}},
+    return {"bool": {"should": [{"term": {KEYS_FOLDED: segment.key}},
                                 _gated_text(segment.phrase)], "minimum_should_match": 1}}
 
 
@@ -141,15 +178,25 @@ def _shingle_clauses(parsed: ParsedQuery, field: str, words: tuple[str, ...],
     return [_match(field, " ".join(words[a:b]), weight) for a, b in _runs(parsed)]
 
 
-def _ngrams(words: tuple[str, ...], sizes: range) -> list[str]:
-    return [" ".join(words[i : i + n]) for n in sizes for i in range(len(words) - n + 1)]
+def _ngrams(options: Options, sizes: range) -> list[str]:
+    """Every n-gram of the positions' spellings (at most MAX_GRAMS spellings per n-gram)."""
+    grams: list[str] = []
+    for n in sizes:
+        for i in range(len(options) - n + 1):
+            spelt = itertools.islice(itertools.product(*options[i : i + n]), MAX_GRAMS)
+            grams += [" ".join(words) for words in spelt]
+    return grams
 
 
-def _key_clauses(words: tuple[str, ...], field: str, weight: float) -> list[dict[str, Any]]:
+def _single(words: Sequence[str]) -> list[tuple[str]]:
+    return [(w,) for w in words]
+
+
+def _key_clauses(options: Options, field: str, weight: float) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     found: dict[str, dict[str, Any]] = {}
     for role, (sizes, boost) in KEY_ROLES.items():
-        grams = _ngrams(words, sizes)
+        grams = _ngrams(options, sizes)
         if not grams:
             continue
         found[role] = {"terms": {field: [f"{role}:{g}" for g in grams]}}
@@ -157,7 +204,7 @@ def _key_clauses(words: tuple[str, ...], field: str, weight: float) -> list[dict
             clauses.append(_exact(field, [f"{role}:{g}" for g in grams], boost * weight))
             continue
         for n in sizes:
-            keys = [f"{role}:{g}" for g in _ngrams(words, range(n, n + 1))]
+            keys = [f"{role}:{g}" for g in _ngrams(options, range(n, n + 1))]
             if keys:
                 clauses.append(_exact(field, keys, boost * (n - 1) * weight))
     for first, second, boost in KEY_PAIRS:
@@ -167,27 +214,76 @@ def _key_clauses(words: tuple[str, ...], field: str, weight: float) -> list[dict
     return clauses
 
 
-def _gate(parsed: ParsedQuery) -> dict[str, Any]:
-    """Required: a code matches, or most of the query's syllables do (scored)."""
+def _spellings(spellings: Sequence[str], field: str = TEXT_FOLDED,
+               weight: float = 1.0) -> dict[str, Any]:
+    """One query syllable (or pair) as typed or corrected: the best of them counts, never
+    their sum (a record holding several neighbours of a common syllable is no better a match)."""
+    typed, *corrected = spellings
+    queries = [{"term": {field: {"value": typed, "boost": weight}}}]
+    queries += [{"term": {field: {"value": w, "boost": weight * CANDIDATE_WEIGHT}}}
+                for w in corrected]
+    return {"dis_max": {"queries": queries}}
+
+
+def relaxed_msm(n: int) -> int:
+    """All syllables but one; for more than four, the strict gate's three quarters (so the
+    relaxed matches always include the strict ones)."""
+    return max(1, n - 1) if n <= 4 else (3 * n) // 4
+
+
+def _relaxed_gate(parsed: ParsedQuery, alts: Options) -> dict[str, Any]:
+    """Known phrases as in the strict gate; of the other syllables, all but one must match,
+    each as typed or as one of its corrections (exact term lookups)."""
+    positions = [_spellings(alts[i]) for i in parsed.rest]
+    gate: dict[str, Any] = {"bool": {"should": positions,
+                                     "minimum_should_match": relaxed_msm(len(positions))}}
+    if not parsed.segments:
+        return gate
+    return {"bool": {"filter": [_segment_gate(s) for s in parsed.segments], "must": [gate]}}
+
+
+def _gate(parsed: ParsedQuery, alts: Options | None = None) -> dict[str, Any]:
+    """Required: a code matches, or most of the query's syllables do (scored); relaxed (with
+    `alts`), or all but one syllable in some spelling does."""
     options: list[dict[str, Any]] = []
     if parsed.codes:
-        options.append(_exact("codes", list(parsed.code_terms), CODE_BOOST))
-        options.append(_exact("result_number_key", list(parsed.result_number_keys), NUMBER_BOOST))
-    if parsed.folded:
+        options.append(_exact(CODES, list(parsed.code_terms), CODE_BOOST))
+        options.append(_exact(RESULT_NUMBER_KEY, list(parsed.result_number_keys), NUMBER_BOOST))
+    if alts and parsed.rest:  # includes the strict text gate's matches
+        options.append(_relaxed_gate(parsed, alts))
+    elif parsed.folded:
         options.append(_text_gate(parsed))
     return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
-def scoring_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
+def _relaxed_pairs(parsed: ParsedQuery, alts: Options) -> list[dict[str, Any]]:
+    """Adjacent pairs, as typed or corrected (the best spelling of each pair counts)."""
+    clauses: list[dict[str, Any]] = []
+    for start, end in _runs(parsed):
+        for i in range(start, end - 1):
+            pairs = [" ".join(p) for p in itertools.product(alts[i], alts[i + 1])]
+            clauses.append(_spellings(pairs, TEXT_FOLDED_SHINGLES, SHINGLE_WEIGHT))
+    return clauses
+
+
+def relaxed_clauses(parsed: ParsedQuery, alts: Options) -> list[dict[str, Any]]:
+    """A relaxed search's extra evidence: the query as typed (bonus), names and pairs in the
+    corrected spellings."""
+    exact = {"constant_score": {"filter": _text_gate(parsed), "boost": EXACT_BOOST}}
+    return [exact, *_relaxed_pairs(parsed, alts), *_key_clauses(alts, KEYS_FOLDED, 1.0)]
+
+
+def scoring_clauses(parsed: ParsedQuery, alts: Options | None = None) -> list[dict[str, Any]]:
     """Evidence scored on every match besides the gate: phrases (folded shingles) and whole
     names (exact keys, accented ones too when marks were typed)."""
     clauses: list[dict[str, Any]] = []
-    if parsed.folded:
-        clauses += _shingle_clauses(parsed, "search.text_folded.shingles", parsed.folded,
-                                    SHINGLE_WEIGHT)
-        clauses += _key_clauses(parsed.folded, "search.keys_folded", 1.0)
+    if parsed.folded and alts:
+        clauses += relaxed_clauses(parsed, alts)
+    elif parsed.folded:
+        clauses += _shingle_clauses(parsed, TEXT_FOLDED_SHINGLES, parsed.folded, SHINGLE_WEIGHT)
+        clauses += _key_clauses(_single(parsed.folded), KEYS_FOLDED, 1.0)
     if parsed.has_diacritics:
-        clauses += _key_clauses(parsed.syllables, "search.keys", ACCENT_WEIGHT)
+        clauses += _key_clauses(_single(parsed.syllables), KEYS, ACCENT_WEIGHT)
     return clauses
 
 
@@ -196,12 +292,12 @@ def refining_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
     best RESCORE_WINDOW matches only (a rescore), where it decides and costs little."""
     clauses: list[dict[str, Any]] = []
     if parsed.has_diacritics:
-        clauses += _shingle_clauses(parsed, "search.text.shingles", parsed.syllables,
+        clauses += _shingle_clauses(parsed, TEXT_SHINGLES, parsed.syllables,
                                     ACCENT_WEIGHT * SHINGLE_WEIGHT)
         if not clauses and parsed.rest:  # a lone syllable: no pair carries its marks
-            clauses.append(_match("search.text", parsed.rest_text, ACCENT_WEIGHT))
+            clauses.append(_match(TEXT, parsed.rest_text, ACCENT_WEIGHT))
     if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
-        clauses.append(_match("search.words", " ".join(parsed.words), WORDS_WEIGHT))
+        clauses.append(_match(WORDS, " ".join(parsed.words), WORDS_WEIGHT))
     return clauses
 
 
@@ -214,51 +310,72 @@ def ordering_clauses(today: dt.date) -> list[dict[str, Any]]:
             {"distance_feature": recency}]
 
 
-def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date) -> dict[str, Any]:
+def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
+                alts: Options | None = None) -> dict[str, Any]:
     """The first-phase `query`: gate + scoring clauses, filtered. With no text, every result
-    the filters allow, valid and newest first."""
+    the filters allow, valid and newest first. `alts`: relaxed (see the module's docstring)."""
     if parsed.is_empty:
         must, should = [{"match_all": {}}], ordering_clauses(today)
     else:
-        must, should = [_gate(parsed)], scoring_clauses(parsed)
+        must, should = [_gate(parsed, alts)], scoring_clauses(parsed, alts)
     return {"bool": {"must": must, "filter": filter_clauses(filters, today), "should": should}}
 
 
-def rescore(parsed: ParsedQuery, today: dt.date, window: int) -> dict[str, Any]:
-    """Second phase on the best `window` matches: refining + ordering scores are added."""
-    refine = {"bool": {"should": refining_clauses(parsed) + ordering_clauses(today)}}
+def rescore(parsed: ParsedQuery, today: dt.date, window: int,
+            relaxed: bool = False) -> dict[str, Any]:
+    """Second phase on the best `window` matches: refining + ordering scores are added. A
+    relaxed search is not refined by accents and words as typed: they would reward exactly
+    the syllables a misspelt query or a misread record lacks."""
+    refining = [] if relaxed else refining_clauses(parsed)
+    refine = {"bool": {"should": refining + ordering_clauses(today)}}
     return {"window_size": window,
             "query": {"rescore_query": refine, "query_weight": 1.0, "rescore_query_weight": 1.0}}
 
 
-def match_filter(parsed: ParsedQuery, filters: SearchFilters, today: dt.date) -> dict[str, Any]:
+def match_filter(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
+                 alts: Options | None = None) -> dict[str, Any]:
     """The same matches as build_query, without scores: what totals and facets count."""
     clauses = filter_clauses(filters, today)
     if not parsed.is_empty:
-        clauses.insert(0, _gate(parsed))
+        clauses.insert(0, _gate(parsed, alts))
     return {"bool": {"filter": clauses}}
 
 
-def aggregations(today: dt.date) -> dict[str, Any]:
-    """Facets: counts per document type, agency, level, status, and how many are valid today."""
-    terms = {"document_type": 50, "agency_code": 100, "agency_level": 5, "status": 5}
-    aggs: dict[str, Any] = {k: {"terms": {"field": k, "size": n}} for k, n in terms.items()}
+def _facet(field: str) -> dict[str, Any]:
+    agg: dict[str, Any] = {"terms": {"field": field, "size": FACET_SIZES[field]}}
+    if field in NAMED_FACETS:
+        agg["aggs"] = {"name": {"terms": {"field": NAMED_FACETS[field], "size": 1}}}
+    return agg
+
+
+def aggregations(today: dt.date, with_options: bool = False) -> dict[str, Any]:
+    """Facets: counts per document type, agency (with its name), level, procedure (with its
+    name), status, and how many are valid today; `with_options` adds every value in the index
+    (a `global` aggregation: the search form's lists, in the same round trip)."""
+    aggs: dict[str, Any] = {field: _facet(field) for field in FACET_SIZES}
     aggs["valid"] = {"filter": valid_filter(today)}
+    if with_options:
+        aggs["everything"] = {"global": {}, "aggs": {f: _facet(f) for f in FACET_SIZES}}
     return aggs
 
 
-def highlight(parsed: ParsedQuery) -> dict[str, Any]:
+def highlight(parsed: ParsedQuery, alts: Options | None = None) -> dict[str, Any]:
     """Fragments from the full text and metadata; from the folded twins only when the user typed
     no marks (accented fields would light up just the syllables that happen to carry none).
     Each field gets its own plain `match` as highlight query: the highlighter need not pull
     terms out of the whole scoring query (most of the cost of a search otherwise)."""
-    suffix, text = ("", parsed.text) if parsed.has_diacritics else ("_folded", parsed.folded_text)
-    fields: dict[str, Any] = {}
-    field = f"search.text{suffix}"
-    fields[field] = {"fragment_size": 150, "number_of_fragments": 3}
+    if alts:  # corrected spellings are in the folded field only
+        field, text = TEXT_FOLDED, " ".join(w for spellings in alts for w in spellings)
+    elif parsed.has_diacritics:
+        field, text = TEXT, parsed.text
+    else:
+        field, text = TEXT_FOLDED, parsed.folded_text
+    fields: dict[str, Any] = {field: {"fragment_size": 150, "number_of_fragments": 3}}
     if text:
         fields[field]["highlight_query"] = {"match": {field: text}}
-    return {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST], "fields": fields}
+    # The best fragment first, not the first in the text.
+    return {"pre_tags": [HIGHLIGHT_PRE], "post_tags": [HIGHLIGHT_POST], "order": "score",
+            "fields": fields}
 
 
 def sort_clause(sort: str) -> list[Any]:
@@ -280,6 +397,7 @@ def build_search_body(
     sort: str = "relevance",
     page: int = 1,
     size: int = 10,
+    alts: Options | None = None,
 ) -> dict[str, Any]:
     """The hits request: one page, ranked, highlighted; no total (see build_facets_body)."""
     size = max(1, min(int(size), MAX_SIZE))
@@ -287,30 +405,33 @@ def build_search_body(
     if start + size > MAX_WINDOW:
         raise ValueError(f"page {page} is beyond the first {MAX_WINDOW} results")
     body: dict[str, Any] = {
-        "query": build_query(parsed, filters, today),
+        "query": build_query(parsed, filters, today, alts),
         "sort": sort_clause(sort),
         "from": start,
         "size": size,
         "track_total_hits": False,
-        "_source": {"excludes": ["text", "pages", "search", "codes"]},
+        "_source": {"excludes": list(HIT_EXCLUDES_NO_TEXT)},
     }
     if sort != "relevance":
         # Hits sorted by a field carry no score unless asked; sorted by score they do, and
         # asking anyway would make Lucene score every match (no early termination).
         body["track_scores"] = True
     if not parsed.is_empty:
-        body["highlight"] = highlight(parsed)
+        body["highlight"] = highlight(parsed, alts)
+        # The full text is needed to put the accents back on fragments of folded fields.
+        body["_source"] = {"excludes": list(HIT_EXCLUDES)}
         if sort == "relevance":  # a rescore cannot go with any other sort
-            body["rescore"] = rescore(parsed, today, max(RESCORE_WINDOW, start + size))
+            body["rescore"] = rescore(parsed, today, max(RESCORE_WINDOW, start + size),
+                                      relaxed=bool(alts))
     return body
 
 
-def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters,
-                      today: dt.date) -> dict[str, Any]:
+def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
+                      with_options: bool = False, alts: Options | None = None) -> dict[str, Any]:
     """The counts request: the exact total and the facets of every match, nothing scored."""
     return {
-        "query": match_filter(parsed, filters, today),
+        "query": match_filter(parsed, filters, today, alts),
         "size": 0,
         "track_total_hits": True,
-        "aggs": aggregations(today),
+        "aggs": aggregations(today, with_options),
     }

@@ -188,17 +188,13 @@ def baseline_search(es: Elasticsearch, index: str, query: str) -> list[str]:
 
 
 def ours_search_fn(today: dt.date) -> SearchFn:
-    """Our search as a SearchFn: the service's parse (with the index's vocabulary), ranked page
-    and counts request, no filters."""
-    from domain.search.es_query import SearchFilters, build_facets_body, build_search_body
-    from domain.search.service import execute, parse
+    """Our search as a SearchFn: exactly the service's search (parse with the index's
+    vocabulary, ranked page and counts, relaxation), no filters."""
+    from domain.search.params import SearchRequest
+    from domain.search.service import search_index
 
     def search(es: Elasticsearch, index: str, query: str) -> list[str]:
-        parsed = parse(es, index, query)
-        body = build_search_body(parsed, filters=SearchFilters(), today=today, size=K)
-        body["_source"] = False  # facets and highlights stay: latency is the real request's
-        counts = build_facets_body(parsed, filters=SearchFilters(), today=today)
-        ranked, _ = execute(es, index, [body, counts])
-        return [h["_id"] for h in ranked["hits"]["hits"]]
+        answer = search_index(es, index, SearchRequest(q=query, size=K), today=today)
+        return [h["result_id"] for h in answer["hits"]]
 
     return search

@@ -1,5 +1,6 @@
 """The analysed part of a results document: what each `search.*` field, `codes` and
-`result_number_key` hold (mapping: mappings/results-v1.json).
+`result_number_key` hold (mapping: mappings/results-v1.json;
+field names and role prefixes: domain.search.schema).
 
 All free text goes into one field, twice: accented (normalised: NFC, one tone placement, Đ
 repaired, case kept so highlights read like the document) and folded (no marks, for queries
@@ -23,17 +24,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from domain.text.codes import Code, code_key, code_terms, find_codes, parse_date
-from domain.text.vietnamese import (
-    capitalized_runs,
-    fold_diacritics,
-    normalize_text,
-    segment_words,
-    syllables,
+from domain.search.schema import (
+    AGENCY,
+    ENTITY,
+    HOLDER,
+    PARTY,
+    TYPE,
+    folded_values,
+    parties,
+    search_text_values,
 )
+from domain.text.codes import Code, code_key, code_terms, find_codes, parse_date
+from domain.text.vietnamese import capitalized_runs, fold_spelling, segment_words, syllables
 
-# Metadata that names people/places in the record but is not its holder, title or agency.
-_META_FIELDS = ("summary", "holder_address")
 _ID_FIELDS = ("holder_id_number",)
 _DATE_FIELDS = ("issued_on", "holder_birth_date")
 
@@ -42,18 +45,11 @@ def _str(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _parties(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    parties = record.get("other_parties")
-    if not isinstance(parties, list):
-        return []
-    return [p for p in parties if isinstance(p, Mapping)]
-
-
 def _pair(name: str, values: list[str]) -> dict[str, list[str]]:
     # Separate array values, not one joined string: ES leaves a position gap between values, so
     # shingles and phrases never bridge two unrelated strings.
     accented = [v for v in values if v]
-    return {name: accented, f"{name}_folded": [fold_diacritics(v) for v in accented]}
+    return {name: accented, f"{name}_folded": folded_values(accented)}
 
 
 def _metadata_codes(record: Mapping[str, Any]) -> list[str]:
@@ -62,10 +58,10 @@ def _metadata_codes(record: Mapping[str, Any]) -> list[str]:
     if number:
         terms += code_terms(Code("result_number", number, code_key(number)))
     ids = [_str(record.get(f)) for f in _ID_FIELDS]
-    ids += [_str(p.get("id_number")) for p in _parties(record)]
+    ids += [_str(p.get("id_number")) for p in parties(record)]
     terms += [code_key(i) for i in ids if i]
     dates = [_str(record.get(f)) for f in _DATE_FIELDS]
-    dates += [_str(p.get("birth_date")) for p in _parties(record)]
+    dates += [_str(p.get("birth_date")) for p in parties(record)]
     terms += [d.isoformat() for d in map(parse_date, filter(None, dates)) if d]
     return terms
 
@@ -86,28 +82,16 @@ def _entity_keys(record: Mapping[str, Any], texts: list[str]) -> list[str]:
     """Whole names a query may contain verbatim, tagged by role: the holder (`n:`), other
     parties (`p:`), the document type (`t:`), the agency and each tail of its name from two
     syllables (`a:quận cầu giấy`, `a:cầu giấy`), and proper names in `texts` (`e:`)."""
-    keys = [f"n:{name_key(_str(record.get('holder_name')))}"]
-    keys += [f"p:{name_key(_str(p.get('name')))}" for p in _parties(record)]
-    keys.append(f"t:{name_key(_str(record.get('document_type')))}")
-    keys += [f"a:{tail}" for tail in agency_name_tails(_str(record.get("agency_name")))]
-    keys += [f"e:{run}" for value in texts for run in capitalized_runs(value)]
+    keys = [f"{HOLDER}:{name_key(_str(record.get('holder_name')))}"]
+    keys += [f"{PARTY}:{name_key(_str(p.get('name')))}" for p in parties(record)]
+    keys.append(f"{TYPE}:{name_key(_str(record.get('document_type')))}")
+    keys += [f"{AGENCY}:{tail}" for tail in agency_name_tails(_str(record.get("agency_name")))]
+    keys += [f"{ENTITY}:{run}" for value in texts for run in capitalized_runs(value)]
     return _unique(k for k in keys if not k.endswith(":"))
 
 
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
-
-
-_VALUE_FIELDS = ("document_type", "procedure_name", "holder_name", "agency_name")
-
-
-def search_text_values(record: Mapping[str, Any], text: str | None) -> list[str]:
-    """The accented strings of `search.text`, in index order: the full text first, then the
-    metadata. The folded twin is these, folded character for character, so a folded highlight
-    fragment can be cut back out of them with its marks (domain.search.highlights)."""
-    values = [_str(record.get(f)) for f in (*_VALUE_FIELDS, *_META_FIELDS)]
-    values += [_str(p.get("name")) for p in _parties(record)]
-    return [normalize_text(text or "")] + [normalize_text(v) for v in values if v]
 
 
 def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
@@ -124,7 +108,7 @@ def build_search_fields(record: Mapping[str, Any], text: str) -> dict[str, Any]:
     # strings only; the full text gets phrase evidence from the shingle sub-fields instead.
     search["words"] = [" ".join(segment_words(v)) for v in values]
     search["keys"] = _entity_keys(record, [text, *values])
-    search["keys_folded"] = _unique(fold_diacritics(k) for k in search["keys"])
+    search["keys_folded"] = _unique(fold_spelling(k) for k in search["keys"])
     number = _str(record.get("result_number"))
     return {
         "search": search,

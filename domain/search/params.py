@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import MultiDict
 
 from domain.agencies import LEVELS
+from domain.search import suggest
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS, SearchFilters
 from domain.text.codes import parse_iso_date
 from domain.wholenumber import whole_number
@@ -111,3 +112,21 @@ def parse_search_args(args: MultiDict[str, str], *, strict: bool = True) -> Sear
     if page * size > MAX_WINDOW:
         raise ParamError(f"page {page} is beyond the first {MAX_WINDOW} results; narrow the search")
     return SearchRequest(q=args.get("q") or "", filters=filters, sort=sort, page=page, size=size)
+
+
+SUGGEST_PARAMS = frozenset({"q", "size"})
+
+
+def parse_suggest_args(args: MultiDict[str, str]) -> tuple[str, int]:
+    """(q, size) for `GET /suggest`; ParamError names the first bad parameter."""
+    unknown = sorted(set(args) - SUGGEST_PARAMS)
+    if unknown:
+        raise ParamError(f"unknown parameter {unknown[0]!r}; expected q and size")
+    for name in SUGGEST_PARAMS:
+        if len(args.getlist(name)) > 1:
+            raise ParamError(f"{name} is given more than once")
+    q = args.get("q") or ""
+    if len(q) > suggest.MAX_CHARS:
+        raise ParamError(f"q is longer than {suggest.MAX_CHARS} characters")
+    size = _int("size", args.get("size"), suggest.DEFAULT_SIZE, 1, suggest.MAX_SIZE)
+    return q, size

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from domain.search.fields import agency_name_tails, name_key
+from domain.search.schema import AGENCY, TYPE
 from domain.text.codes import Code, code_terms, find_codes
 from domain.text.vietnamese import (
-    fold_diacritics,
+    fold_spelling,
     has_diacritics,
     normalize,
     segment_words,
@@ -28,7 +29,9 @@ from domain.text.vietnamese import (
 )
 
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the query's cost
-TYPE, AGENCY = "t", "a"  # the role prefixes of `search.keys` (domain.search.fields)
+# Syllables shorter than this are never corrected: one edit on `an`, `ba`, `huy` reaches too
+# many other real syllables to mean anything.
+FUZZY_MIN_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,9 @@ class Vocabulary:
         phrases: dict[str, str] = {}
         for name in agency_names:
             for tail in agency_name_tails(name):
-                phrases[fold_diacritics(tail)] = AGENCY
+                phrases[fold_spelling(tail)] = AGENCY
         for name in document_types:  # a type wins over an agency spelt the same
-            phrases[fold_diacritics(name_key(name))] = TYPE
+            phrases[fold_spelling(name_key(name))] = TYPE
         return cls({k: v for k, v in phrases.items() if len(k.split()) >= 2})
 
 
@@ -130,6 +133,12 @@ class ParsedQuery:
         return " ".join(self.folded[i] for i in self.rest)
 
     @property
+    def fuzzy_positions(self) -> tuple[int, ...]:
+        """Syllables outside segments long enough, and letters only, to be corrected."""
+        return tuple(i for i in self.rest
+                     if len(self.folded[i]) >= FUZZY_MIN_CHARS and self.folded[i].isalpha())
+
+    @property
     def is_empty(self) -> bool:
         return not self.codes and not self.syllables
 
@@ -157,7 +166,7 @@ def parse_query(q: str, vocabulary: Vocabulary | None = None) -> ParsedQuery:
     rest = _strip_spans(text, codes)
     accented = tuple(syllables(rest))
     marked = has_diacritics(rest)
-    folded = tuple(fold_diacritics(s) for s in accented)
+    folded = tuple(fold_spelling(s) for s in accented)
     segments = find_segments(folded, vocabulary) if vocabulary else ()
     parsed = ParsedQuery(raw=raw, codes=tuple(codes), syllables=accented, folded=folded,
                          has_diacritics=marked, segments=segments)

@@ -15,20 +15,20 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
 
-from domain.search import highlights
-from domain.search.es_query import build_facets_body, build_search_body
-from domain.search.fields import search_text_values
+from domain.search import highlights, relax
+from domain.search import suggest as suggest_terms
+from domain.search.es_query import SearchFilters, build_facets_body, build_search_body
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
+from domain.search.schema import highlight_sources
 from domain.search.vocabulary import VocabularyCache
 from domain.settings import Settings
 from domain.validity import LABELS, validity_state
 
 SEARCH_TIMEOUT_S = 15
-# Facets whose buckets also carry a display name, taken from a sub-aggregation.
-NAMED_FACETS = {"agency_code": "agency_name", "procedure_code": "procedure_name"}
-FACET_SIZES = {"document_type": 50, "agency_code": 100, "agency_level": 5,
-               "procedure_code": 100, "status": 5}
+# Prefix lookups list terms in alphabetical order: take several times what is shown, so the
+# commonest completions are among those counted.
+ENUM_FACTOR = 5
 # Fields each hit carries besides the documented ones (all additive).
 EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from", "valid_until",
                 "replaced_by", "page_count")
@@ -43,23 +43,6 @@ class SearchUnavailable(Exception):
 
 class SearchFailed(Exception):
     """Elasticsearch refused a search for another reason (a bug on our side, never the input)."""
-
-
-def _add_aggs(body: dict[str, Any], with_options: bool) -> None:
-    """Facets es_query does not build itself: names for codes, procedures; and, for the search
-    form, every value in the index (a `global` aggregation, same request, so one round trip)."""
-    aggs = body.setdefault("aggs", {})
-    aggs.setdefault("procedure_code", {"terms": {"field": "procedure_code",
-                                                 "size": FACET_SIZES["procedure_code"]}})
-    for code_field, name_field in NAMED_FACETS.items():
-        if code_field in aggs:
-            aggs[code_field].setdefault("aggs", {})["name"] = {
-                "terms": {"field": name_field, "size": 1}}
-    if with_options:
-        every = {f: {"terms": {"field": f, "size": n}} for f, n in FACET_SIZES.items()}
-        for code_field, name_field in NAMED_FACETS.items():
-            every[code_field]["aggs"] = {"name": {"terms": {"field": name_field, "size": 1}}}
-        aggs["everything"] = {"global": {}, "aggs": every}
 
 
 def _buckets(agg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,11 +68,6 @@ def facets_from(aggs: dict[str, Any]) -> dict[str, Any]:
     return facets
 
 
-def _highlight_sources(source: dict[str, Any]) -> dict[str, list[str]]:
-    """The accented strings each folded search field was built from (see search_fields)."""
-    return {"search.text": search_text_values(source, source.get("text"))}
-
-
 def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
     source = hit.get("_source", {})
     state = validity_state(source, today)
@@ -109,7 +87,7 @@ def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "holder_name": source.get("holder_name"),
         # Records without a review object came with a full manifest: nothing to confirm.
         "review_state": (source.get("review") or {}).get("state") or "confirmed",
-        "highlights": highlights.fragments(hit.get("highlight", {}), _highlight_sources(source)),
+        "highlights": highlights.fragments(hit.get("highlight", {}), highlight_sources(source)),
     }
     item.update({f: source.get(f) for f in EXTRA_FIELDS})
     return item
@@ -158,22 +136,62 @@ def parse(client: Elasticsearch, index: str, q: str) -> ParsedQuery:
     return parse_query(q, _guarded(index, lambda: VOCABULARIES.get(client, index)))
 
 
+def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_options: bool,
+            alts: relax.Alternatives | None = None) -> list[dict[str, Any]]:
+    """The ranked page and its counts (relaxed when `alts` are given)."""
+    hits = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
+                             page=request.page, size=request.size, alts=alts)
+    counts = build_facets_body(parsed, filters=request.filters, today=today,
+                               with_options=with_options, alts=alts)
+    return [hits, counts]
+
+
+def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
+             today: dt.date, with_options: bool
+             ) -> tuple[list[dict[str, Any]], relax.Alternatives]:
+    """The relaxed page and counts, over corrections asked of the index's vocabulary first."""
+    asked = relax.suggest_body(parsed)
+    suggested = execute(client, index, [asked])[0] if asked else {}
+    alts = relax.alternatives(parsed, relax.candidates_from(suggested))
+    return execute(client, index, _bodies(parsed, request, today, with_options, alts)), alts
+
+
 def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
            with_options: bool = False) -> dict[str, Any]:
     """Search results; `with_options` adds every filter value in the index (for the form)."""
-    today = settings.effective_today()
-    index = settings.index_name("results")
+    return search_index(client, settings.index_name("results"), request,
+                        today=settings.effective_today(), with_options=with_options)
+
+
+def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, today: dt.date,
+                 with_options: bool = False) -> dict[str, Any]:
+    """`search` on a named index with a given today (also what the evaluation runs).
+
+    One `_msearch` holds the ranked page and its counts. Only when that strict reading finds
+    too little (domain.search.relax.worth_relaxing) are corrections of the query's syllables
+    asked of the index, and a relaxed `_msearch` sent over them.
+    """
     parsed = parse(client, index, request.q)
-    body = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
-                             page=request.page, size=request.size)
-    if "highlight" in body:
-        body["highlight"].setdefault("order", "score")  # the best fragment first, not the first
-        # The full text is needed to put the accents back on fragments of folded fields.
-        excludes = body.get("_source", {}).get("excludes", [])
-        body["_source"] = {"excludes": [f for f in excludes if f != "text"]}
-    counts = build_facets_body(parsed, filters=request.filters, today=today)
-    _add_aggs(counts, with_options)
-    ranked, counted = execute(client, index, [body, counts])
+    bodies = _bodies(parsed, request, today, with_options)
+    if request.page > 1:  # whether to relax is judged on the best match, whatever the page
+        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1))
+    ranked, counted, *first = execute(client, index, bodies)
+    relaxed, did_you_mean = False, None
+    strict_total = counted["hits"]["total"]["value"]
+    top = next((h.get("_source", {}) for h in (first or [ranked])[0]["hits"]["hits"]), None)
+    if relax.worth_relaxing(parsed, strict_total, top):
+        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options)
+        if wide_counts["hits"]["total"]["value"] >= strict_total:
+            ranked, counted, relaxed = wide, wide_counts, True
+            top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
+            if top is not None:
+                did_you_mean = relax.did_you_mean(parsed, alts, top)
+    return _answer(request, today, ranked, counted, with_options) | {
+        "relaxed": relaxed, "did_you_mean": did_you_mean}
+
+
+def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
+            counted: dict[str, Any], with_options: bool) -> dict[str, Any]:
     total = counted["hits"]["total"]["value"]
     aggs = counted.get("aggregations", {})
     answer: dict[str, Any] = {
@@ -189,3 +207,21 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
     if with_options and "everything" in aggs:
         answer["options"] = facets_from(aggs["everything"])
     return answer
+
+
+def suggest(client: Elasticsearch, settings: Settings, q: str,
+            size: int = suggest_terms.DEFAULT_SIZE) -> list[dict[str, Any]]:
+    """Completions for the search box (domain.search.suggest): prefix lookups in the term
+    dictionaries, then one request counting the records of each candidate."""
+    index = settings.index_name("results")
+    found: dict[str, list[str]] = {}
+    for lookup in suggest_terms.lookups(q):
+        answer = _guarded(index, lambda lk=lookup: client.options(
+            request_timeout=SEARCH_TIMEOUT_S).terms_enum(
+                index=index, field=lk.field, string=lk.prefix, size=ENUM_FACTOR * size))
+        found.setdefault(lookup.kind, []).extend(answer.get("terms", []))
+    if not any(found.values()):
+        return []
+    body = suggest_terms.count_body(found, SearchFilters(), settings.effective_today())
+    counted = execute(client, index, [body])[0]
+    return suggest_terms.suggestions_from(counted, size)

@@ -2,8 +2,10 @@
 
 Elasticsearch here has no ICU/asciifolding, so every form it matches is produced here:
 `normalize` (NFC, one tone-mark placement, Đ repair, lower case), `fold_diacritics` (for queries
-typed without marks), `syllables` and `segment_words` (underthesea). All pure; the per-word work
-is cached because OCR text of every page passes through it and the vocabulary is small.
+typed without marks), `fold_spelling` (that, plus one spelling of the i/y variants: what the
+folded search fields hold), `syllables` and `segment_words` (underthesea). All pure; the
+per-word work is cached because OCR text of every page passes through it and the vocabulary is
+small.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _VOWELS = frozenset("aăâeêioôơuưy")
 _MARKED_VOWELS = frozenset("ăâêôơư")
 _FINALS = frozenset({"", "c", "ch", "m", "n", "ng", "nh", "p", "t"})
+_ONSETS = frozenset({"b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
+                     "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x"})
 # Look-alikes of Đ/đ that OCR and legacy encodings produce (Icelandic eth, African D).
 _D_REPAIR = str.maketrans({"Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ"})
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -106,6 +110,34 @@ def fold_diacritics(text: str) -> str:
     """Drop every mark, đ -> d; one character out per character in for Vietnamese NFC text, so
     offsets in the folded form line up with the accented one."""
     return _WORD_RE.sub(_fold_match, unicodedata.normalize("NFC", text).translate(_D_REPAIR))
+
+
+def _i_for_y(word: str) -> str:
+    """`ly`, `ky`, `quy`, `ty` -> `li`, `ki`, `qui`, `ti`: after a consonant in an open syllable
+    both spellings are in use (lý/lí, kỹ/kĩ, công ty/công ti). `y` alone, `uy`, `ay` stay."""
+    if len(word) < 2 or word[-1] not in "yY":
+        return word
+    parts = _split_syllable(word.lower())
+    if parts is None or parts[0] not in _ONSETS or parts[1] != "y" or parts[2]:
+        return word
+    return word[:-1] + ("i" if word[-1] == "y" else "I")
+
+
+@lru_cache(maxsize=200_000)
+def _spelling_word(word: str) -> str:
+    return _i_for_y(_fold_word(word))
+
+
+def _spelling_match(match: re.Match[str]) -> str:
+    return _spelling_word(match.group())
+
+
+def fold_spelling(text: str) -> str:
+    """`fold_diacritics` plus one spelling for variants people write either way (i/y after a
+    consonant); the form of every folded search field, on the index and the query side alike.
+    Still one character out per character in (highlights rely on it). Codes do not use it: a
+    code is compared letter for letter."""
+    return _WORD_RE.sub(_spelling_match, unicodedata.normalize("NFC", text).translate(_D_REPAIR))
 
 
 def has_diacritics(text: str) -> bool:

@@ -22,6 +22,7 @@ from indexer.jobs import JobStore
 from tests.conftest import TODAY, WorkerProcess, run_cli
 from tests.support.faults_fixtures import (
     OwnElasticsearch,
+    batch_counts,
     batch_id_of,
     forget_queue,
     txt_corpus,
@@ -97,15 +98,18 @@ def test_batch_survives_elasticsearch_killed_mid_batch(fault_es: OwnElasticsearc
         queued = run_cli(settings, "ingest", str(manifest), timeout=120)
         assert queued.returncode == 0, queued.stderr
         batch = batch_id_of(queued.stdout)
-        wait_for(lambda: jobs.batch_counts(batch)["done"] >= 10, 120, 0.2, "10 records done")
-        done_before_kill = jobs.batch_counts(batch)["done"]
+        wait_for(lambda: batch_counts(jobs, batch)["done"] >= 10, 120, 0.2, "10 records done")
+        done_before_kill = batch_counts(jobs, batch)["done"]
         fault_es.kill()
         # The fault really comes mid-batch (else this test would prove nothing).
         assert done_before_kill < BATCH - 20, done_before_kill
         time.sleep(8)  # the workers hit a dead cluster and back off
         fault_es.start()
         wait_green_or_yellow(es)
+        back = time.monotonic()
         counts = wait_batch(jobs, batch, BATCH, 200)
+        print(f"\nRECOVERY Elasticsearch killed and restarted: {BATCH - done_before_kill} records "
+              f"left, all done {time.monotonic() - back:.1f}s after the cluster was yellow again")
     finally:
         worker.stop()
     assert counts["failed"] == 0

@@ -58,6 +58,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/dang-xuat"): dict.fromkeys(CALLERS, LOGIN),  # signing out ends on the sign-in page
     # staff JSON API
     ("GET", "/api/v1/search"): STAFF_API,
+    ("GET", "/api/v1/suggest"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>/files/<int:n>"): STAFF_API,
     ("POST", "/api/v1/ingest"): STAFF_API,
@@ -77,6 +78,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/citizen/results/<path:result_id>/files/<int:n>"): CITIZEN_API,
     # officers' pages
     ("GET", "/"): STAFF_WEB,
+    ("GET", "/goi-y"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/tep/<int:n>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/trang/<int:n>.png"): STAFF_WEB,

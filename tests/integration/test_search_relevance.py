@@ -12,6 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from domain.search import evaluation as se
+from domain.search import query_kinds
 from domain.text.vietnamese import fold_diacritics, syllables
 from tests.support.paths import SHARED
 
@@ -106,3 +107,35 @@ def test_no_diacritics_ranks_like_its_accented_twin(relevance_run: dict[str, Any
     for kind, scores in folded.items():
         gap = accented[kind]["ndcg@10"] - scores["ndcg@10"]
         assert gap <= 0.05, (kind, scores["ndcg@10"], accented[kind]["ndcg@10"])
+
+
+@pytest.fixture(scope="module")
+def forgiving_run(services: str) -> Iterator[dict[str, Any]]:
+    """The generated forgiving kinds (domain.search.query_kinds) on dev-text, some records'
+    text misread, ours and stock on the same records."""
+    es = Elasticsearch(services, request_timeout=120)
+    prefix = f"relevance-forgiving-{uuid.uuid4().hex[:8]}"
+    ours_index, base_index = f"{prefix}-ours", f"{prefix}-baseline"
+    try:
+        made = query_kinds.generate(se.corpus_pairs(DEV_TEXT))
+        se.index_corpus(es, ours_index, made.damaged_pairs)
+        se.create_baseline_index(es, base_index)
+        se.fill_baseline_index(es, base_index, made.damaged_pairs)
+        yield {
+            "ours": se.run_eval(es, ours_index, made.queries, se.ours_search_fn(TODAY)),
+            "baseline": se.run_eval(es, base_index, made.queries, se.baseline_search),
+        }
+    finally:
+        es.indices.delete(index=[ours_index, base_index], ignore_unavailable=True)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 acceptance not met yet on dev-text: "
+                   "ocr-damaged 0.900 and typo 0.942 nDCG@10 (< 0.95); every kind beats stock")
+def test_forgiving_kinds_found_and_better_than_stock(forgiving_run: dict[str, Any]) -> None:
+    ours, base = forgiving_run["ours"]["by_kind"], forgiving_run["baseline"]["by_kind"]
+    print("\n" + se.format_report(forgiving_run["ours"], forgiving_run["baseline"]))
+    assert set(ours) == {"typo", "i/y", "partial-diacritics", "unmatched-word", "ocr-damaged"}
+    for kind, scores in ours.items():
+        assert scores["n"] >= 20, kind
+        assert scores["ndcg@10"] >= 0.95, (kind, scores)
+        assert scores["ndcg@10"] >= base[kind]["ndcg@10"], (kind, scores, base[kind])

@@ -18,22 +18,18 @@ from elasticsearch import Elasticsearch
 from domain.indices import drop_all, ensure_indices
 from domain.records import read_manifest
 from domain.settings import Settings, SettingsError, load_settings
+from indexer.broker import broker_job_ids, job_id_of
 from indexer.celery_app import make_celery
 from indexer.intake import new_batch_id, payload_for, queue_records
+from indexer.job_states import Holder
 from indexer.jobs import JobStore
-from indexer.sweeper import (
-    SweeperConfig,
-    broker_job_ids,
-    is_stuck,
-    job_id_of,
-    sweep,
-    sweeper_config,
-)
+from indexer.sweeper import SweeperConfig, is_stuck, sweep, sweeper_config
 from indexer.verify import Expected, differences
 from tests.conftest import TODAY, run_cli
 from tests.support.faults_fixtures import forget_queue, txt_corpus
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+WORKER = Holder("verify-test-worker", 1)  # stands in for the worker that ran the jobs
 
 
 def _message(job_id: str, task: str = "sohoa.process_record") -> dict:
@@ -116,15 +112,17 @@ def test_verify_reports_every_kind_of_trouble(deployment: Settings, tmp_path: Pa
         payload = payload_for(record, settings)
         job_id = store.create(payload, batch_id="b", source=str(manifest))
         files = [f.as_dict() for f in payload.files]
-        if record.result_id == ids[0]:
-            store.mark_done(job_id, 1)
-            continue  # missing: done job, no document
-        if record.result_id == ids[1]:
-            store.mark_failed(job_id, "ocr-timeout", "page 1: Tesseract took longer than 60 s")
-            continue
         if record.result_id == ids[2]:
             continue  # left queued with no broker message: stuck (timeout 1 s below)
-        store.mark_done(job_id, 1)
+        store.claim(job_id, None, WORKER, 1, lambda _holder, _job: False)
+        if record.result_id == ids[0]:
+            store.mark_done(job_id, None, WORKER, 1, written=True)
+            continue  # missing: done job, no document
+        if record.result_id == ids[1]:
+            store.mark_failed(job_id, None, WORKER, "ocr-timeout",
+                              "page 1: Tesseract took longer than 60 s")
+            continue
+        store.mark_done(job_id, None, WORKER, 1, written=True)
         metadata = dict(record.metadata)
         hashes = [f.sha256 for f in payload.files]
         if record.result_id == ids[3]:

@@ -16,19 +16,28 @@ def _meta(status: int) -> ApiResponseMeta:
 
 
 class FakeElasticsearch:
-    """Documents per index, with internal and `external_gte` versions; `search` understands the
-    query shapes the pipeline sends (a `terms` filter and an `ids` exclusion; no query: every
-    document, as the agency register is read) and answers aggregations with no buckets."""
+    """Documents per index, with internal and `external_gte` versions and compare-and-set
+    updates (`if_seq_no`); `search` understands the query shapes the pipeline sends (a `terms`
+    filter and an `ids` exclusion; no query: every document, as the agency register is read)
+    and answers aggregations with no buckets."""
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
         self.writes: list[tuple[str, str]] = []
+        self.seq_no = 0  # one counter for every write, as a one-shard index has
+        self.seq_nos: dict[tuple[str, str], int] = {}
 
     def get(self, *, index: str, id: str, **_: Any) -> dict[str, Any]:
         if id not in self.docs.get(index, {}):
             raise NotFoundError("not found", _meta(404), {})
         version, source = self.docs[index][id]
-        return {"_id": id, "_version": version, "_source": copy.deepcopy(source)}
+        return {"_id": id, "_version": version, "_source": copy.deepcopy(source),
+                "_seq_no": self.seq_nos[(index, id)], "_primary_term": 1}
+
+    def _stored(self, index: str, id: str, version: int, source: dict[str, Any]) -> None:
+        self.docs.setdefault(index, {})[id] = (version, source)
+        self.seq_no += 1
+        self.seq_nos[(index, id)] = self.seq_no
 
     def index(self, *, index: str, id: str, document: dict[str, Any],
               version: int | None = None, version_type: str | None = None,
@@ -42,16 +51,17 @@ class FakeElasticsearch:
             new_version = version
         else:
             new_version = current + 1
-        stored[id] = (new_version, copy.deepcopy(document))
+        self._stored(index, id, new_version, copy.deepcopy(document))
         self.writes.append((index, id))
         return {"_id": id, "_version": new_version, "result": "created"}
 
-    def update(self, *, index: str, id: str, doc: dict[str, Any],
+    def update(self, *, index: str, id: str, doc: dict[str, Any], if_seq_no: int | None = None,
                **_: Any) -> dict[str, Any]:
-        version, source = self.get(index=index, id=id)["_version"], self.get(
-            index=index, id=id)["_source"]
-        self.docs[index][id] = (version + 1, {**source, **copy.deepcopy(doc)})
-        return {"_id": id, "_version": version + 1, "result": "updated"}
+        found = self.get(index=index, id=id)
+        if if_seq_no is not None and if_seq_no != found["_seq_no"]:
+            raise ConflictError("version conflict", _meta(409), {})
+        self._stored(index, id, found["_version"] + 1, {**found["_source"], **copy.deepcopy(doc)})
+        return {"_id": id, "_version": found["_version"] + 1, "result": "updated"}
 
     def search(self, *, index: str, query: dict[str, Any] | None = None,
                aggs: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:

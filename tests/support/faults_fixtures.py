@@ -22,7 +22,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from app.devstack import elasticsearch as es_dev
 from app.devstack.stack import default_stack_dir
-from indexer.jobs import JobStore
+from indexer.jobs import STATES, JobStore
 from tests.conftest import SHARED
 
 DEV_TEXT = SHARED / "corpus" / "dev-text"
@@ -55,10 +55,19 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float =
     raise TimeoutError(f"{what} not reached within {timeout_s:.0f}s")
 
 
+def batch_counts(store: JobStore, batch_id: str) -> dict[str, int]:
+    """How many jobs of a batch are in each state (read through the store's search)."""
+    store.client.indices.refresh(index=store.index)
+    counts = dict.fromkeys(STATES, 0)
+    for job in store.search({"term": {"batch_id": batch_id}}, fields=["state"]):
+        counts[job["state"]] += 1
+    return counts
+
+
 def wait_batch(store: JobStore, batch_id: str, total: int, timeout_s: float) -> dict[str, int]:
     """Wait until every job of the batch is done; on timeout, fail naming what is left."""
     try:
-        return wait_for(lambda: (c := store.batch_counts(batch_id))["done"] == total and c,
+        return wait_for(lambda: (c := batch_counts(store, batch_id))["done"] == total and c,
                         timeout_s, 1.0, f"all {total} records done")
     except TimeoutError:
         left = list(store.search({"bool": {"filter": [{"term": {"batch_id": batch_id}}],

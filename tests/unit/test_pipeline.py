@@ -1,5 +1,5 @@
-"""`pipeline.process` and `run_job` with an in-memory Elasticsearch and real files: the order of
-the steps, the document they build, the versioned write and the job's outcome."""
+"""`pipeline.process` and `runner.run_job` with an in-memory Elasticsearch and real files: the
+order of the steps, the document they build, the versioned write and the job's outcome."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from domain.settings import Settings
 from indexer import pipeline
+from indexer.job_states import Holder
 from indexer.jobs import JobFile, JobPayload, JobStore
+from indexer.runner import run_job
 from indexer.storage import store
 from tests.support.fakes import FakeElasticsearch
 
@@ -19,6 +21,14 @@ META = {"result_id": "R-1", "result_number": "12/2024/GP", "agency_code": "H26.1
         "issued_on": "2024-02-03", "holder_name": "Nguyễn Thị Lan",
         "holder_id_number": "001190001234", "status": "active", "valid_from": "2024-02-03",
         "other_parties": [{"name": "Trần Văn Bình", "id_number": "001088004321"}]}
+
+
+ME = Holder("celery@unit", 1)
+
+
+def _run(job_id: str, settings: Settings, client: FakeElasticsearch) -> pipeline.JobOutcome:
+    return run_job(job_id, None, 1, ME, settings, client,  # type: ignore[arg-type]
+                   lambda _holder, _job: False)
 
 
 @pytest.fixture()
@@ -72,14 +82,14 @@ def test_run_job_records_done_and_failed_outcomes(settings: Settings, tmp_path: 
     client = FakeElasticsearch()
     jobs = JobStore(client, settings)  # type: ignore[arg-type]
     good = jobs.create(_payload(settings, tmp_path), batch_id="b", source="unit")
-    outcome = pipeline.run_job(good, 1, settings, client)  # type: ignore[arg-type]
+    outcome = _run(good, settings, client)
     assert outcome.state == "done"
     assert jobs.get(good)["state"] == "done"  # type: ignore[index]
 
     missing = _payload(settings, tmp_path, result_id="R-3")
     (settings.originals_dir / missing.files[0].storage_key).unlink()
     bad = jobs.create(missing, batch_id="b", source="unit")
-    failed = pipeline.run_job(bad, 1, settings, client)  # type: ignore[arg-type]
+    failed = _run(bad, settings, client)
     assert (failed.state, failed.error_code) == ("failed", "original-missing")
     job = jobs.get(bad)
     assert job is not None and job["state"] == "failed" and job["error_code"] == "original-missing"
@@ -88,4 +98,49 @@ def test_run_job_records_done_and_failed_outcomes(settings: Settings, tmp_path: 
 
 def test_run_job_of_an_unknown_job_is_an_error(settings: Settings) -> None:
     with pytest.raises(LookupError):
-        pipeline.run_job("nope", 1, settings, FakeElasticsearch())  # type: ignore[arg-type]
+        _run("nope", settings, FakeElasticsearch())
+
+
+def _events(jobs: JobStore, job_id: str) -> list[str]:
+    return [e["event"] for e in jobs.get(job_id)["history"]]  # type: ignore[index]
+
+
+def test_a_stale_delivery_after_a_requeue_is_a_recorded_no_op(settings: Settings,
+                                                              tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    jobs = JobStore(client, settings)  # type: ignore[arg-type]
+    payload = _payload(settings, tmp_path)
+    job_id = jobs.create(payload, batch_id="b", source="unit")
+    judged = jobs.get(job_id)
+    newer = replace(payload, ingest_version=payload.ingest_version + 1)
+    assert jobs.requeue(job_id, newer, why="orphaned: test", judged=judged, count=True)
+    # A second sweeper that judged the same old state does nothing.
+    assert not jobs.requeue(job_id, newer, why="orphaned: test", judged=judged, count=True)
+    late = run_job(job_id, payload.ingest_version, 1, ME, settings, client,  # type: ignore[arg-type]
+                   lambda _holder, _job: False)
+    assert (late.state, late.error_code) == ("ignored", "stale")
+    assert ("unit-results", "R-1") not in client.writes
+    current = run_job(job_id, newer.ingest_version, 1, ME, settings, client,  # type: ignore[arg-type]
+                      lambda _holder, _job: False)
+    assert current.state == "done"
+    again = _run(job_id, settings, client)  # a duplicate of a finished job
+    assert (again.state, again.error_code) == ("ignored", "finished")
+    assert _events(jobs, job_id) == ["queued", "requeued", "ignored", "running", "done", "ignored"]
+    assert jobs.get(job_id)["requeues"] == 1  # type: ignore[index]
+    assert client.writes.count(("unit-results", "R-1")) == 1
+
+
+def test_an_outcome_is_dropped_once_someone_else_owns_the_job(settings: Settings,
+                                                              tmp_path: Path) -> None:
+    client = FakeElasticsearch()
+    jobs = JobStore(client, settings)  # type: ignore[arg-type]
+    job_id = jobs.create(_payload(settings, tmp_path), batch_id="b", source="unit")
+    jobs.claim(job_id, None, ME, 1, lambda _holder, _job: False)
+    other = Holder("celery@other", 2)
+    jobs.claim(job_id, None, other, 2, lambda _holder, _job: False)  # ME looked dead: taken over
+    assert not jobs.mark_done(job_id, None, ME, 1, written=True)
+    assert not jobs.hand_back(job_id, None, ME, "stopping")
+    assert jobs.get(job_id)["worker"] == other.worker  # type: ignore[index]
+    assert _events(jobs, job_id)[-1] == "outcome-dropped"
+    assert jobs.hand_back(job_id, None, other, "stopping")
+    assert jobs.get(job_id)["state"] == "queued"  # type: ignore[index]

@@ -115,7 +115,7 @@ def test_counts_request_matches_what_the_ranking_matches_without_scoring() -> No
     assert counts["query"]["bool"]["filter"] == (
         ranked["query"]["bool"]["must"] + ranked["query"]["bool"]["filter"])
     assert set(counts["aggs"]) == {"document_type", "agency_code", "agency_level", "status",
-                                   "valid"}
+                                   "procedure_code", "valid"}
     # The page is ranked without an exact total or forced scores, so Lucene may skip hopeless
     # candidates; sorted by date, the hits still carry their scores.
     assert ranked["track_total_hits"] is False and "aggs" not in ranked

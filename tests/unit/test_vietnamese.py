@@ -9,6 +9,7 @@ import pytest
 from domain.text.vietnamese import (
     capitalized_runs,
     fold_diacritics,
+    fold_spelling,
     has_diacritics,
     normalize,
     normalize_text,
@@ -82,3 +83,26 @@ def test_capitalized_runs_find_proper_names() -> None:
     runs = capitalized_runs(text)
     assert "võ khánh hiền" in runs
     assert "đặng công quân" in runs  # the honorific is not part of the name
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("Lý Mạnh Huy", "Lí Mạnh Huy"), ("kỹ thuật", "kĩ thuật"), ("Mỹ Đình", "Mĩ Đình"),
+    ("quý", "quí"), ("công ty", "công ti"), ("Sỹ", "Sĩ"), ("LÝ", "lí"),
+])
+def test_i_y_spellings_fold_alike(one: str, other: str) -> None:
+    assert fold_spelling(one).lower() == fold_spelling(other).lower()
+
+
+@pytest.mark.parametrize("word", ["y tế", "Thủy", "hay", "khuya", "Huy", "Hny"])
+def test_y_kept_where_it_is_not_the_i_y_variant(word: str) -> None:
+    assert fold_spelling(word) == fold_diacritics(word)
+
+
+def test_fold_spelling_keeps_length_and_folds_d() -> None:
+    text = "Đặng Lý Kỹ, công ty Mỹ"
+    assert len(fold_spelling(text)) == len(text)
+    assert fold_spelling(text) == "Dang Li Ki, cong ti Mi"
+
+
+def test_typing_without_marks_is_not_typing_marks() -> None:
+    assert not has_diacritics("ly ky cong ty")

@@ -1,0 +1,149 @@
+"""domain.search.relax, the relaxed request bodies of es_query, domain.search.suggest and the
+generated query kinds: pure, no services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from typing import Any
+
+import pytest
+
+from domain.search import query_kinds, relax
+from domain.search import suggest as sg
+from domain.search.es_query import (
+    SearchFilters,
+    build_facets_body,
+    build_search_body,
+    relaxed_msm,
+)
+from domain.search.query import Vocabulary, parse_query
+
+TODAY = dt.date(2026, 6, 1)
+VOCABULARY = Vocabulary.from_names(["Giấy phép xây dựng"], ["UBND phường Ngọc Khánh"])
+
+
+def _suggested(entries: dict[str, list[tuple[str, int]]], typed: dict[str, int],
+               records: int = 1000) -> dict[str, Any]:
+    buckets = {w: {"doc_count": n} for w, n in typed.items()}
+    return {"aggregations": {relax.FREQ: {"doc_count": records,
+                                          relax.FREQ: {"buckets": buckets}}},
+            "suggest": {relax.SUGGESTER: [
+                {"text": w, "options": [{"text": t, "freq": f, "score": 0.8} for t, f in opts]}
+                for w, opts in entries.items()]}}
+
+
+def test_suggest_body_asks_only_long_free_text_syllables() -> None:
+    parsed = parse_query("giấy phép xây dựng Phan Diệu Hạnhh 125/GPXD an", VOCABULARY)
+    body = relax.suggest_body(parsed)
+    assert body is not None
+    assert body["suggest"]["text"] == "phan dieu hanhh"  # no code, no segment, no `an`
+    assert body["size"] == 0 and body["query"] == {"match_none": {}}
+    assert relax.suggest_body(parse_query("125/GPXD-UBND an")) is None
+
+
+def test_common_word_widens_only_to_rarer_misreads_rare_one_to_anything() -> None:
+    response = _suggested({"minh": [("dinh", 500), ("mlnh", 1)], "khan": [("khanh", 90)]},
+                          typed={"minh": 400, "khan": 4})
+    found = relax.candidates_from(response)
+    assert found == {"minh": ("mlnh",), "khan": ("khanh",)}
+
+
+def test_alternatives_put_the_typed_syllable_first_and_skip_short_ones() -> None:
+    parsed = parse_query("Bùi An Khán")
+    alts = relax.alternatives(parsed, {"bui": ("vui",), "an": ("anh",), "khan": ("khanh",)})
+    assert alts == (("bui", "vui"), ("an",), ("khan", "khanh"))
+
+
+def test_relaxed_request_requires_all_but_one_syllable_in_some_spelling() -> None:
+    parsed = parse_query("Phan Diệu Hạnhh")
+    alts = (("phan",), ("dieu",), ("hanhh", "hanh"))
+    body = build_search_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
+    text = json.dumps(body["query"], ensure_ascii=False)
+    assert '"minimum_should_match": 2' in text
+    assert '"value": "hanh", "boost": 0.8' in text
+    assert "n:phan dieu hanh" in text  # the holder key in the corrected spelling
+    assert body["rescore"]["query"]["rescore_query"]["bool"]["should"]  # validity, recency
+    counts = build_facets_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
+    assert counts["query"]["bool"]["filter"][0] == body["query"]["bool"]["must"][0]
+
+
+def test_codes_stay_exact_in_a_relaxed_request() -> None:
+    parsed = parse_query("Phan Diệu Hạnhh 001066357029")
+    alts = relax.alternatives(parsed, {"hanhh": ("hanh",), "phan": ("than",)})
+    body = build_search_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
+    text = json.dumps(body["query"])
+    assert "001066357029" in text and "001066357028" not in text
+    assert all("0010663" not in w for spellings in alts for w in spellings)
+
+
+@pytest.mark.parametrize(("n", "msm"), [(1, 1), (2, 1), (3, 2), (4, 3), (8, 6)])
+def test_relaxed_gate_is_never_stricter_than_the_strict_one(n: int, msm: int) -> None:
+    assert relaxed_msm(n) == msm
+
+
+def test_holds_as_typed_wants_the_words_side_by_side() -> None:
+    parsed = parse_query("Hoàng Văn Minh")
+    side_by_side = {"holder_name": "Hoàng Văn Minh", "text": ""}
+    scattered = {"holder_name": "Hoàng Thu", "text": "Văn phòng ... Minh Khai"}
+    assert relax.holds_as_typed(parsed, side_by_side)
+    assert not relax.holds_as_typed(parsed, scattered)
+    assert relax.worth_relaxing(parsed, 5, scattered)
+    assert not relax.worth_relaxing(parsed, 5, side_by_side)
+    assert relax.worth_relaxing(parsed, 0, None)
+    assert not relax.worth_relaxing(parse_query("125/GPXD-UBND"), 0, None)
+
+
+def test_did_you_mean_takes_the_spelling_the_best_hit_holds() -> None:
+    parsed = parse_query("giấy phép xây dựng Phan Diệu Hạnhh")
+    alts = relax.alternatives(parsed, {"hanhh": ("hanh", "hinh")})
+    hit = {"holder_name": "Phan Diệu Hạnh", "document_type": "Giấy phép xây dựng", "text": ""}
+    assert relax.did_you_mean(parsed, alts, hit) == "giấy phép xây dựng phan diệu hạnh"
+    exact = parse_query("giấy phép xây dựng Phan Diệu Hạnh")
+    assert relax.did_you_mean(exact, relax.alternatives(exact, {}), hit) is None
+
+
+def test_suggest_lookups_and_answer() -> None:
+    kinds = {(lk.kind, lk.prefix) for lk in sg.lookups("Lí Văn")}
+    assert ("holder", "n:li van") in kinds and ("agency", "a:li van") in kinds
+    assert not any(lk.kind == "result_number" for lk in sg.lookups("Lí Văn"))
+    assert ("result_number", "125/GP") in {(lk.kind, lk.prefix) for lk in sg.lookups("125/gp")}
+    assert sg.lookups("a") == []
+    response = {"aggregations": {
+        "holder": {"buckets": {"n:li van an": {"doc_count": 2, "shown": {"buckets": [
+            {"key": "Lý Văn An"}]}}, "n:li van ba": {"doc_count": 0, "shown": {"buckets": []}}}},
+        "agency": {"buckets": {
+            "a:li van": {"doc_count": 5, "shown": {"buckets": [{"key": "UBND xã Lý Văn"}]}},
+            "a:xa li van": {"doc_count": 5, "shown": {"buckets": [{"key": "UBND xã Lý Văn"}]}}}}}}
+    assert sg.suggestions_from(response, 8) == [
+        {"text": "UBND xã Lý Văn", "kind": "agency", "count": 5},
+        {"text": "Lý Văn An", "kind": "holder", "count": 2}]
+    body = sg.count_body({"holder": ["n:li van an"]}, SearchFilters(), TODAY)
+    assert body["aggs"]["holder"]["filters"]["filters"] == {
+        "n:li van an": {"term": {"search.keys_folded": "n:li van an"}}}
+
+
+def test_one_edit_is_one_edit() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        word = rng.choice(["khanh", "nguyen", "phuong", "thanh"])
+        typo = query_kinds.one_edit(word, rng)
+        assert abs(len(typo) - len(word)) <= 1 and typo[:1].isalpha()
+
+
+def test_i_y_swaps_only_where_both_spellings_are_in_use() -> None:
+    assert query_kinds.swap_i_y("Lý") == "Lí" and query_kinds.swap_i_y("kĩ") == "kỹ"
+    assert query_kinds.swap_i_y("Thị") is None and query_kinds.swap_i_y("Huy") is None
+
+
+def test_generated_queries_are_deterministic() -> None:
+    pairs = [({"result_id": f"R{i}", "document_type": "Giấy phép xây dựng",
+               "holder_name": name}, f"Cấp cho Ông {name}\nCỬA HÀNG HOA {name.upper()}")
+             for i, name in enumerate(["Lý Văn Khánh", "Phan Diệu Hạnh", "Bùi Công Khanh"])]
+    first, second = query_kinds.generate(pairs), query_kinds.generate(list(reversed(pairs)))
+    assert first.queries == second.queries
+    kinds = {q["kind"] for q in first.queries}
+    assert {"typo", "i/y", "partial-diacritics", "unmatched-word"} <= kinds
+    for q in first.queries:
+        assert q["relevant"] and q["qid"].startswith("g")
