@@ -25,6 +25,8 @@ from domain.records import DATE_FIELDS, MAX_TEXT_CHARS, STATUSES, SUPPORTED_SUFF
 from domain.review import EDITABLE
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS
 from domain.search.params import MAX_VALUE_CHARS
+from domain.search.suggest import MAX_CHARS as SUGGEST_MAX_CHARS
+from domain.search.suggest import MAX_SIZE as SUGGEST_MAX_SIZE
 
 STAFF = [{"bearer": []}]
 CITIZEN = [{"citizenBearer": []}]
@@ -178,7 +180,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "Completions for the search box: holder names, document types, agencies, result "
         "numbers, each with its record count", "officer, manager",
         {"200": _json("{suggestions: [{text, kind, count}]}")}, errors=(400, 401),
-        params=[_param("q", "what was typed so far (diacritics optional)"), _size(20, 8)])},
+        params=[_param("q", "what was typed so far (diacritics optional)",
+                       {"type": "string", "maxLength": SUGGEST_MAX_CHARS}),
+                _size(SUGGEST_MAX_SIZE, 8)])},
     "/results/{result_id}": {"get": _op(
         "A record: metadata, text, validity, file links", "officer, manager",
         {"200": _json("record")}, errors=(401, 404), params=[RESULT_ID])},

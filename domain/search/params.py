@@ -42,7 +42,7 @@ class SearchRequest:
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
-    if raw is None or raw.strip() == "":
+    if raw is None or raw == "":  # blank-looking control characters are not "empty"
         return default
     value = whole_number(raw)
     if value is None:
