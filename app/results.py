@@ -17,6 +17,8 @@ from domain.search.schema import HIDDEN_FIELDS
 from domain.settings import Settings
 from domain.validity import validity_state
 
+LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "status"]
+
 
 def load_result(result_id: str) -> dict[str, Any] | None:
     if not is_valid_result_id(result_id):
@@ -28,10 +30,27 @@ def load_result(result_id: str) -> dict[str, Any] | None:
         return None
 
 
+def replaced_records(result_id: str) -> list[dict[str, Any]]:
+    """The link back: records this one replaces (their `replaced_by` points here)."""
+    settings = extensions.settings()
+    response = extensions.es().search(
+        index=settings.index_name("results"), size=20, source=LINK_FIELDS,
+        query={"term": {"replaced_by": result_id}}, sort=[{"issued_on": "desc"}],
+    )
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+def etag_headers(source: dict[str, Any]) -> dict[str, str]:
+    """`ETag` carrying the record's version: what `If-Match` sends back on PATCH."""
+    return {"ETag": f'"{int(source.get("version") or 0)}"'}
+
+
 def public_record(source: dict[str, Any], settings: Settings, file_endpoint: str
                   ) -> dict[str, Any]:
-    """The record as the API shows it: metadata, text, validity, and file links."""
+    """The record as the API shows it: metadata, text, validity, version and file links."""
     record = {k: v for k, v in source.items() if k not in HIDDEN_FIELDS}
+    record["version"] = int(source.get("version") or 0)
+    record["withdrawn"] = bool(source.get("withdrawn"))
     state = validity_state(source, settings.effective_today())
     record["validity"] = state
     record["valid"] = state == "valid"

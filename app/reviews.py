@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import ConflictError, NotFoundError
+from elasticsearch import NotFoundError
 
 from app import extensions
 from domain.clock import utc_now_iso
+from domain.history import StaleVersion, Who, commit, current_version
 from domain.review import CONFIRMED, PENDING, check_changes
 from domain.search.fields import build_search_fields
 
@@ -70,6 +71,7 @@ def confirm(result_id: str, raw_changes: Any, *, by: str, confirm_record: bool =
     except NotFoundError:
         return None
     source = found["_source"]
+    version = current_version(source)
     before = {name: source.get(name) for name in changes}
     source.update(changes)
     source["party_id_numbers"] = _party_ids(source)
@@ -80,9 +82,12 @@ def confirm(result_id: str, raw_changes: Any, *, by: str, confirm_record: bool =
     review["changes"] = {name: {"from": before[name], "to": changes[name]} for name in changes
                          if before[name] != changes[name]}
     source["review"] = review
+    # Through the shared write path: a compare-and-swap on the version read above, and one
+    # version (`source: "review"`) in the record's history (domain.history).
     try:
-        client.index(index=index, id=result_id, document=source, refresh="wait_for",
-                     if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])
-    except ConflictError as exc:
+        done = commit(client, settings, result_id, lambda _current: source,
+                      Who(by, "review", None), expected_version=version, record_unchanged=True)
+    except StaleVersion as exc:
         raise ReviewConflict(result_id) from exc
+    source = done.doc if done else source
     return source

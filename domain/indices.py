@@ -23,9 +23,15 @@ from typing import Any
 import redis
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from domain.changes import with_derived_fields
 from domain.settings import Settings
 
 Log = Callable[[str], None]
+Transform = Callable[[dict[str, Any]], dict[str, Any]]
+# What an upgrade recomputes while it copies: a results record's analysed fields come from the
+# Python analysis of this release (folding, spelling variants, segmentation), so the new index
+# serves them without a re-ingest.
+UPGRADE_TRANSFORMS: dict[str, Transform] = {"results": with_derived_fields}
 LOCK_TIMEOUT_S = 600  # renewed while the copy makes progress; lapses if `init` is killed
 
 _MAPPING_FILE = re.compile(r"^(?P<name>[a-z]+)-v(?P<version>\d+)\.json$")
@@ -144,7 +150,8 @@ def _ensure_locked(client: Elasticsearch, settings: Settings, log: Log,
             target = _aliased_indices(client, alias)[-1]
             log(f"{alias} is up to date ({target})")
         else:
-            target = reindex(client, settings, mapping, log=log, on_progress=lock.reacquire)
+            target = reindex(client, settings, mapping, UPGRADE_TRANSFORMS.get(mapping.name),
+                             log=log, on_progress=lock.reacquire)
         result[alias] = target
     return result
 

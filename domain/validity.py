@@ -55,3 +55,8 @@ def valid_filter(on: dt.date) -> dict[str, Any]:
             {"bool": {"must_not": {"exists": {"field": "valid_until"}}}},
         ], "minimum_should_match": 1}},
     ]}}
+
+
+# A withdrawn record (ingested in error) is kept, with its history, but no search, citizen view
+# or coverage figure counts it. Documents without the field are not withdrawn.
+NOT_WITHDRAWN: dict[str, Any] = {"bool": {"must_not": {"term": {"withdrawn": True}}}}

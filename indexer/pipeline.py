@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch
+from elasticsearch import Elasticsearch
 
+from domain.changes import ingest_hashes, merge_reingest
+from domain.history import Who, commit
 from domain.records import PAGE_BREAK
 from domain.search.fields import build_search_fields
 from domain.settings import Settings
@@ -180,19 +182,21 @@ def build_document(
     return doc
 
 
-def write_document(client: Elasticsearch, index: str, doc: dict[str, Any]) -> bool:
-    """Index with an external version; False when a newer version is already there."""
-    try:
-        client.index(
-            index=index,
-            id=doc["result_id"],
-            document=doc,
-            version=doc["ingest_version"],
-            version_type="external_gte",
-        )
-    except ConflictError:
-        return False
-    return True
+def write_document(client: Elasticsearch, settings: Settings, doc: dict[str, Any]) -> bool:
+    """Write an ingest as the record's next version; False when a newer ingest is already
+    there. A compare-and-swap like every other write (domain.history), so a late worker never
+    overwrites a newer ingest or an officer's edit, and a re-ingest keeps edits the manifest
+    did not touch (domain.changes.merge_reingest)."""
+    new = {**doc, "ingest_hashes": ingest_hashes(doc)}
+
+    def mutate(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        if current and int(current.get("ingest_version") or 0) >= doc["ingest_version"]:
+            return None
+        return merge_reingest(new, current)
+
+    written = commit(client, settings, doc["result_id"], mutate, Who("ingest", "ingest"),
+                     record_unchanged=True, refresh=False)
+    return written is not None
 
 
 def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> JobOutcome:
@@ -209,6 +213,6 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
         payload.metadata, extract_metadata(text, register, known_types))
     doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC),
                          metadata, review)
-    if not write_document(client, index, doc):
+    if not write_document(client, settings, doc):
         return JobOutcome(payload.result_id, "superseded", len(pages))
     return JobOutcome(payload.result_id, "done", len(pages))

@@ -11,6 +11,11 @@ For every record that should be searchable, say what is off:
 | pending      | queued/running, still within the timeout (not searchable yet)              |
 | differing    | indexed, but file SHA-256 or metadata differ from the manifest/job         |
 | file-missing | indexed, but a stored original is gone from SOHOA_DATA_DIR/originals       |
+| history      | the record's versions and its indexed state disagree (gaps, a version      |
+|              | missing, a field the history says otherwise)                               |
+
+A field an officer corrected after the manifest's value was ingested is not "differing": the
+correction is the record's newer state, and the history holds both.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from domain.changes import TRACKED, history_disagreements, kept_corrections
+from domain.history import HistoryStore
 from domain.records import read_manifest
 from domain.settings import Settings
 from indexer.jobs import JobStore
@@ -30,7 +37,8 @@ from indexer.pipeline import METADATA_FIELDS
 from indexer.storage import sha256_of
 from indexer.sweeper import is_stuck
 
-KINDS = ("refused", "missing", "failed", "stuck", "pending", "differing", "file-missing")
+KINDS = ("refused", "missing", "failed", "stuck", "pending", "differing", "file-missing",
+         "history")
 # Personal data: a difference is named, its values are not shown.
 PERSONAL_FIELDS = {"holder_name", "holder_id_number", "holder_birth_date", "holder_address",
                    "other_parties"}
@@ -133,7 +141,7 @@ def indexed_documents(client: Elasticsearch, index: str, result_ids: Sequence[st
     if not client.indices.exists(index=index):
         return {}
     client.indices.refresh(index=index)
-    wanted = [*METADATA_FIELDS, "file_hashes", "files"]
+    wanted = [*METADATA_FIELDS, *TRACKED, "files", "version", "ingest_hashes"]
     docs: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(result_ids):
         response = client.mget(index=index, ids=list(chunk), source_includes=wanted)
@@ -145,8 +153,9 @@ def differences(expected: Expected, doc: dict[str, Any]) -> list[str]:
     diffs = []
     if tuple(sorted(doc.get("file_hashes") or [])) != expected.file_hashes:
         diffs.append("file SHA-256 differs from the index's file_hashes")
+    corrected = kept_corrections(doc, expected.metadata)
     for name in METADATA_FIELDS:
-        if name == "result_id" or name not in expected.metadata:
+        if name == "result_id" or name not in expected.metadata or name in corrected:
             continue
         want, have = expected.metadata[name], doc.get(name)
         if want != have:
@@ -193,6 +202,7 @@ def reconcile(settings: Settings, client: Elasticsearch, manifests: Sequence[Pat
         jobs = latest_jobs(store, None)
         expected = expected_from_jobs(jobs)
     docs = indexed_documents(client, settings.index_name("results"), sorted(expected))
+    histories = HistoryStore(client, settings).versions_of(docs) if docs else {}
     older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stuck_after_s)
     for result_id, want in sorted(expected.items()):
         job, doc = jobs.get(result_id), docs.get(result_id)
@@ -207,6 +217,8 @@ def reconcile(settings: Settings, client: Elasticsearch, manifests: Sequence[Pat
             continue
         if diffs := differences(want, doc):
             issues.append(Issue("differing", result_id, "; ".join(diffs), want.origin))
+        if problems := history_disagreements(doc, histories.get(result_id, [])):
+            issues.append(Issue("history", result_id, "; ".join(problems), want.origin))
         if gone := missing_originals(doc, settings.originals_dir):
             issues.append(Issue("file-missing", result_id,
                                 f"stored original(s) gone: {', '.join(gone)}", want.origin))

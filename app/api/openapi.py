@@ -49,7 +49,9 @@ STATUS_TEXT = {
     413: f"body over {SMALL_BODY_BYTES // 1024} KiB (uploads: over the upload limit)",
     414: f"query string over {MAX_QUERY_STRING} bytes",
     409: "the record changed meanwhile",
+    412: "the record changed since that version",
     422: "bad fields (the answer names each)",
+    428: "If-Match missing",
     429: "too many failed attempts; see Retry-After",
     503: "Elasticsearch or Redis unavailable; try again shortly",
 }
@@ -169,6 +171,13 @@ SEARCH_ANSWER = {"type": "object", "required": ["total", "hits", "facets"], "pro
     "total": {"type": "integer"}, "hits": {"type": "array", "items": {"type": "object"}},
     "facets": {"type": "object"}}}
 
+CHANGE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["changes"], "properties": {
+        "changes": {"type": "object", "description": "{field: new value}; null clears"},
+        "reason": {"type": "string"}}}}}}
+REASON_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/search": {"get": _op(
         "Search results", "officer, manager",
@@ -183,9 +192,33 @@ PATHS: dict[str, dict[str, Any]] = {
         params=[_param("q", "what was typed so far (diacritics optional)",
                        {"type": "string", "maxLength": SUGGEST_MAX_CHARS}),
                 _size(SUGGEST_MAX_SIZE, 8)])},
-    "/results/{result_id}": {"get": _op(
-        "A record: metadata, text, validity, file links", "officer, manager",
-        {"200": _json("record")}, errors=(401, 404), params=[RESULT_ID])},
+    "/results/{result_id}": {
+        "get": _op("A record: metadata, text, validity, `version`, `withdrawn`, `replaces`, file "
+                   "links; `ETag` carries the version", "officer, manager",
+                   {"200": _json("record")}, errors=(401, 404), params=[RESULT_ID]),
+        "patch": _op(
+            "Change fields; one new version. Editable: every metadata field but result_id and "
+            "files, and `text`. A change of status or valid_until needs `reason`; status "
+            "`replaced` needs `replaced_by` naming an existing record", "officer, manager",
+            {"200": _json("the updated record (ETag: new version)")},
+            errors=(400, 401, 404, 412, 422, 428),
+            params=[RESULT_ID, _param("If-Match", "the version read (GET's ETag)",
+                                      where="header", required=True)], body=CHANGE_BODY)},
+    "/results/{result_id}/history": {"get": _op(
+        "Every version, newest first", "officer, manager",
+        {"200": _json("{result_id, versions[]}")}, errors=(401, 404), params=[RESULT_ID])},
+    "/results/{result_id}/history/{version}": {"get": _op(
+        "The record's tracked fields as they were at one version", "officer, manager",
+        {"200": _json("{result_id, version, at, by, source, record}")}, errors=(401, 404),
+        params=[RESULT_ID, _param("version", "a version number from the history",
+                                  {"type": "integer", "minimum": 0}, where="path")])},
+    "/results/{result_id}/withdraw": {"post": _op(
+        "Withdraw a record ingested in error: gone from search, citizens and coverage, kept "
+        "with its history", "manager", {"200": _json("the record (withdrawn: true)")},
+        errors=(400, 401, 403, 404, 422), params=[RESULT_ID], body=REASON_BODY)},
+    "/results/{result_id}/restore": {"post": _op(
+        "Restore a withdrawn record", "manager", {"200": _json("the record (withdrawn: false)")},
+        errors=(400, 401, 403, 404, 422), params=[RESULT_ID], body=REASON_BODY)},
     "/results/{result_id}/files/{n}": {"get": _op(
         "The original file's bytes", "officer, manager", {"200": FILE_BYTES},
         errors=(401, 404), params=[RESULT_ID, FILE_N])},

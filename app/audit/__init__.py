@@ -27,6 +27,7 @@ ACTIONS = (
     "audit.view", "staff.login", "staff.logout", "citizen.login", "citizen.logout",
     "citizen.results", "citizen.view", "citizen.file", "account.add", "account.disable",
     "account.enable", "account.rotate-token", "account.set-password",
+    "result.edit", "result.withdraw", "result.restore", "result.history",
 )
 
 
@@ -71,7 +72,8 @@ def audit(action: str, *, result_id: str | None = None, outcome: str = "ok",
     AuditStore(extensions.es(), extensions.settings()).write(event)
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The login name of whoever runs a CLI command (the actor of its audit events)."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in a bare container
@@ -79,10 +81,10 @@ def _os_user() -> str:
 
 
 def audit_cli(client: Elasticsearch, settings: Settings, action: str, *,
-              outcome: str = "ok", **details: Any) -> None:
-    """Record an administrative action taken on the command line (account changes)."""
-    event = build_event(action, result_id=None, outcome=outcome,
-                        user=f"cli:{_os_user()}", role="admin", details=details)
+              outcome: str = "ok", result_id: str | None = None, **details: Any) -> None:
+    """Record an administrative action taken on the command line (accounts, record updates)."""
+    event = build_event(action, result_id=result_id, outcome=outcome,
+                        user=f"cli:{os_user()}", role="admin", details=details)
     event.update(client_ip="local", method="CLI")
     AuditStore(client, settings).write(event)
 

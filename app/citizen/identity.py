@@ -26,6 +26,7 @@ from elasticsearch import Elasticsearch
 from domain.review import PENDING_QUERY
 from domain.settings import Settings
 from domain.text.codes import code_key, parse_date
+from domain.validity import NOT_WITHDRAWN
 
 _CCCD = re.compile(r"^\d{12}$")
 MAX_CANDIDATES = 50
@@ -114,8 +115,9 @@ class ResultNumberProvider:
         self.year_fallback = year_fallback
 
     def _records(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        # A pending record's fields are unconfirmed extractions: they prove nobody's identity.
-        guarded = {"bool": {"must": [query],
+        # A pending record's fields are unconfirmed extractions, and a withdrawn record was
+        # ingested in error: neither proves anybody's identity.
+        guarded = {"bool": {"must": [query], "filter": [NOT_WITHDRAWN],
                             "must_not": [PENDING_QUERY]}}
         response = self.client.search(
             index=self.index, size=MAX_CANDIDATES, query=guarded,

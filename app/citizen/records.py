@@ -10,7 +10,7 @@ from app.citizen.identity import party_ids
 from app.citizen.privacy import view_for
 from app.results import load_result, public_record
 from domain.review import PENDING_QUERY
-from domain.validity import LABELS, validity_state
+from domain.validity import LABELS, NOT_WITHDRAWN, validity_state
 
 MAX_RESULTS = 500
 SUMMARY_FIELDS = ("result_id", "result_number", "document_type", "procedure_name",
@@ -35,9 +35,9 @@ def own_results(id_number: str, witnesses: frozenset[str] = frozenset()
     settings = extensions.settings()
     response = extensions.es().search(
         index=settings.index_name("results"), size=MAX_RESULTS,
-        query={"bool": {"filter": [{"term": {"party_id_numbers": who}}
-                                   for who in sorted({id_number, *witnesses})],
-                        "must_not": [PENDING_QUERY]}},
+        query={"bool": {"filter": [
+            *({"term": {"party_id_numbers": who}} for who in sorted({id_number, *witnesses})),
+            NOT_WITHDRAWN], "must_not": [PENDING_QUERY]}},
         source_includes=[*SUMMARY_FIELDS, "holder_id_number"])
     today = settings.effective_today()
     items = []
@@ -57,7 +57,8 @@ def own_record(result_id: str, id_number: str, witnesses: frozenset[str] = froze
                ) -> dict[str, Any] | None:
     """The stored record when it is the citizen's; None when it is not *or* does not exist."""
     source = load_result(result_id)
-    if source is None or is_pending(source) or not belongs_to(source, id_number, witnesses):
+    if (source is None or source.get("withdrawn") or is_pending(source)
+            or not belongs_to(source, id_number, witnesses)):
         return None
     return source
 

@@ -10,6 +10,7 @@ from app.cli.evaluate import evaluate
 from app.cli.ingest import ingest
 from app.cli.jobs import jobs_command
 from app.cli.ops import backup_command, restore_command, sweep_command, verify
+from app.cli.records import records
 from app.cli.services import init, reset, serve, worker
 from app.cli.stack import stack
 
@@ -44,3 +45,4 @@ main.add_command(jobs_command)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(agencies)
+main.add_command(records)

@@ -2,6 +2,7 @@
 
 Every figure is computed by the cluster (terms / filter / date_histogram aggregations over the
 results index), so the cost does not grow with the number of records pulled into Python.
+Withdrawn records (ingested in error) count nowhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from domain.review import PENDING_QUERY
+from domain.validity import NOT_WITHDRAWN
 
 # Bound on distinct agency codes in one answer (Hanoi has ~650). A terms aggregation whose size
 # is at least the number of distinct codes is exact on any number of shards.
@@ -44,7 +46,8 @@ def digitized_by_agency(client: Elasticsearch, index: str, cutoff: dt.date, as_o
                         ) -> dict[str, AgencyCounts]:
     """Records digitised by `as_of` per agency code, split at the inventory cut-off."""
     response = client.search(index=index, size=0, track_total_hits=False, query={
-        "bool": {"filter": [{"range": {"digitized_effective": {"lte": _day(as_of)}}}]},
+        "bool": {"filter": [{"range": {"digitized_effective": {"lte": _day(as_of)}}},
+                            NOT_WITHDRAWN]},
     }, aggs={
         "issued": {"filters": {"filters": {
             "before": {"range": {"issued_on": {"lte": _day(cutoff)}}},
@@ -75,7 +78,8 @@ def agency_details(client: Elasticsearch, index: str, codes: Iterable[str]
     if not codes:
         return {}
     response = client.search(index=index, size=0, track_total_hits=False,
-                             query={"terms": {"agency_code": codes}}, aggs={
+                             query={"bool": {"filter": [{"terms": {"agency_code": codes}},
+                                                        NOT_WITHDRAWN]}}, aggs={
         "agency": {"terms": {"field": "agency_code", "size": len(codes)}, "aggs": {
             "name": {"terms": {"field": "agency_name", "size": 1}},
             "level": {"terms": {"field": "agency_level", "size": 1}},
@@ -96,7 +100,7 @@ def unregistered_agencies(client: Elasticsearch, index: str, registered: Iterabl
     """Agency codes found in records but absent from the register, with what the records say."""
     response = client.search(index=index, size=0, track_total_hits=False, query={
         "bool": {"must_not": [{"terms": {"agency_code": sorted(set(registered))}}],
-                 "filter": [{"exists": {"field": "agency_code"}}]},
+                 "filter": [{"exists": {"field": "agency_code"}}, NOT_WITHDRAWN]},
     }, aggs={"agency": {"terms": {"field": "agency_code", "size": MAX_AGENCIES}}})
     agg = response["aggregations"]["agency"]
     _check_complete(agg)
@@ -116,6 +120,7 @@ def monthly_digitized(client: Elasticsearch, index: str, cutoff: dt.date,
     filters: list[dict[str, Any]] = [
         {"range": {"issued_on": {"lte": _day(cutoff)}}},
         {"range": {"digitized_effective": {"lte": _day(end)}}},
+        NOT_WITHDRAWN,
     ]
     if codes is not None:
         filters.append({"terms": {"agency_code": codes}})
@@ -150,7 +155,7 @@ def flagged_records(client: Elasticsearch, index: str, flag: str | None,
                     agency_codes: list[str] | None, offset: int, size: int
                     ) -> tuple[int, list[dict[str, Any]], dict[str, int]]:
     """Records with quality flags, worst OCR confidence first, and the count of each flag."""
-    filters: list[dict[str, Any]] = [{"exists": {"field": "quality_flags"}}]
+    filters: list[dict[str, Any]] = [{"exists": {"field": "quality_flags"}}, NOT_WITHDRAWN]
     if agency_codes is not None:
         filters.append({"terms": {"agency_code": agency_codes}})
     # The flag narrows the hits only (post_filter), so the counts still show every flag.

@@ -9,6 +9,6 @@ from app.web.blueprint import bp
 
 def init_app(app: Flask) -> None:
     # The route modules attach their views to `bp` when imported.
-    from app.web import helpers, records, review, search  # noqa: F401
+    from app.web import helpers, record_changes, records, review, search  # noqa: F401
 
     app.register_blueprint(bp)

@@ -52,7 +52,7 @@ from domain.search.schema import (
     TYPE,
     WORDS,
 )
-from domain.validity import valid_filter
+from domain.validity import NOT_WITHDRAWN, valid_filter
 
 Options = Sequence[Sequence[str]]  # per syllable position: the spellings looked up
 
@@ -110,7 +110,7 @@ TERM_FILTERS = ("agency_code", "agency_level", "document_type", "procedure_code"
 
 def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
     """Every filter of a search (hits, counts and suggestions alike): add new ones here."""
-    clauses: list[dict[str, Any]] = []
+    clauses: list[dict[str, Any]] = [NOT_WITHDRAWN]
     for field in TERM_FILTERS:
         values = [v for v in getattr(filters, field) if v]
         if values:

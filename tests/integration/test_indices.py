@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 
 from domain.indices import drop_all, ensure_indices, index_states
 from domain.settings import Settings, load_settings
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.services
 
@@ -177,3 +177,37 @@ def test_failed_rebuild_deletes_its_half_built_index(
     assert set(client.indices.get(index=f"{alias}-v*", expand_wildcards="all")) == set(before)
     assert client.count(index=alias)["count"] == 1_200
     assert index_states(client, settings)[alias] == "outdated"
+
+
+def test_upgrading_results_recomputes_the_analysed_fields(services: str, tmp_path: Path) -> None:
+    """A record indexed under the previous mapping with the previous analysis (here: a folded
+    field without today's i/y spelling rule) serves today's analysis after `init`, with no
+    re-ingest."""
+    from domain.search.fields import build_search_fields
+
+    old = tmp_path / "old-mappings"
+    old.mkdir()
+    shutil.copy(REPO / "mappings" / "results-v1.json", old / "results-v1.json")
+    settings = replace(load_settings(), es_url=services, mappings_dir=old,
+                       index_prefix=f"idx-{uuid.uuid4().hex[:8]}")
+    client = Elasticsearch(services, request_timeout=60)
+    try:
+        ensure_indices(client, settings, log=lambda _m: None)
+        record = {"result_id": "UP-1", "holder_name": "Lý Mạnh Huy", "status": "active",
+                  "text": "Cấp cho ông Lý Mạnh Huy, kỹ sư."}
+        stale = build_search_fields(record, record["text"])
+        stale["search"]["text_folded"] = ["STALE"]
+        client.index(index=settings.index_name("results"), id="UP-1",
+                     document={**record, **stale}, refresh=True)
+
+        new = tmp_path / "new-mappings"
+        shutil.copytree(REPO / "mappings", new)
+        shutil.copy(old / "results-v1.json", new / "results-v1.json")
+        upgraded = replace(settings, mappings_dir=new)
+        ensure_indices(client, upgraded, log=lambda _m: None)
+        doc = client.get(index=settings.index_name("results"), id="UP-1")["_source"]
+        assert doc["search"] == build_search_fields(doc, doc["text"])["search"]
+        assert "STALE" not in doc["search"]["text_folded"]
+        assert doc["party_id_numbers"] == []
+    finally:
+        drop_all(client, replace(settings, mappings_dir=REPO / "mappings"))

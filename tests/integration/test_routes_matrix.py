@@ -61,6 +61,11 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/suggest"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>"): STAFF_API,
     ("GET", "/api/v1/results/<path:result_id>/files/<int:n>"): STAFF_API,
+    ("PATCH", "/api/v1/results/<path:result_id>"): STAFF_API,
+    ("GET", "/api/v1/results/<path:result_id>/history"): STAFF_API,
+    ("GET", "/api/v1/results/<path:result_id>/history/<int:version>"): STAFF_API,
+    ("POST", "/api/v1/results/<path:result_id>/withdraw"): MANAGER_API,
+    ("POST", "/api/v1/results/<path:result_id>/restore"): MANAGER_API,
     ("POST", "/api/v1/ingest"): STAFF_API,
     ("GET", "/api/v1/jobs/<job_id>"): STAFF_API,
     ("GET", "/api/v1/review"): STAFF_API,
@@ -82,6 +87,10 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/ket-qua/<path:result_id>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/tep/<int:n>"): STAFF_WEB,
     ("GET", "/ket-qua/<path:result_id>/trang/<int:n>.png"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/sua"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/tinh-trang"): STAFF_WEB,
+    ("POST", "/ket-qua/<path:result_id>/rut"): MANAGER_WEB,
+    ("POST", "/ket-qua/<path:result_id>/khoi-phuc"): MANAGER_WEB,
     ("GET", "/duyet"): STAFF_WEB,
     ("GET", "/duyet/<path:result_id>"): STAFF_WEB,
     ("POST", "/duyet/<path:result_id>"): STAFF_WEB,
@@ -104,7 +113,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 # Values for the URL variables: a record the citizen caller owns, so "allow" can mean 200.
 URL_VALUES = {"result_id": "XSS-0001", "n": 0, "job_id": "no-such-job", "kind": "csv",
-              "filename": "sohoa.css"}
+              "filename": "sohoa.css", "version": 1}
 CSRF = "matrix-csrf-token"
 
 

@@ -17,9 +17,9 @@ def _meta(status: int) -> ApiResponseMeta:
 
 class FakeElasticsearch:
     """Documents per index, with internal and `external_gte` versions and compare-and-set
-    updates (`if_seq_no`); `search` understands the query shapes the pipeline sends (a `terms`
-    filter and an `ids` exclusion; no query: every document, as the agency register is read)
-    and answers aggregations with no buckets."""
+    writes (`if_seq_no`, `op_type=create`); `search` understands the query shapes the pipeline
+    sends (a `terms` filter and an `ids` exclusion; no query: every document, as the agency
+    register is read) and answers aggregations with no buckets."""
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
@@ -41,7 +41,9 @@ class FakeElasticsearch:
 
     def index(self, *, index: str, id: str, document: dict[str, Any],
               version: int | None = None, version_type: str | None = None,
+              op_type: str | None = None, if_seq_no: int | None = None,
               **_: Any) -> dict[str, Any]:
+        self._guard(index, id, op_type, if_seq_no)
         stored = self.docs.setdefault(index, {})
         current = stored.get(id, (0, {}))[0]
         if version_type == "external_gte":
@@ -54,6 +56,14 @@ class FakeElasticsearch:
         self._stored(index, id, new_version, copy.deepcopy(document))
         self.writes.append((index, id))
         return {"_id": id, "_version": new_version, "result": "created"}
+
+    def _guard(self, index: str, id: str, op_type: str | None, if_seq_no: int | None) -> None:
+        """`op_type=create` and `if_seq_no` (compare-and-swap) as Elasticsearch checks them."""
+        exists = id in self.docs.get(index, {})
+        if op_type == "create" and exists:
+            raise ConflictError("document already exists", _meta(409), {})
+        if if_seq_no is not None and (not exists or self.seq_nos[(index, id)] != if_seq_no):
+            raise ConflictError("sequence number conflict", _meta(409), {})
 
     def update(self, *, index: str, id: str, doc: dict[str, Any], if_seq_no: int | None = None,
                **_: Any) -> dict[str, Any]:

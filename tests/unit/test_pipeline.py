@@ -144,3 +144,22 @@ def test_an_outcome_is_dropped_once_someone_else_owns_the_job(settings: Settings
     assert _events(jobs, job_id)[-1] == "outcome-dropped"
     assert jobs.hand_back(job_id, None, other, "stopping")
     assert jobs.get(job_id)["state"] == "queued"  # type: ignore[index]
+
+
+def test_an_edit_survives_a_late_old_write_and_a_reingest_of_the_same_line(
+        settings: Settings, tmp_path: Path) -> None:
+    from domain.history import Who, record_version
+
+    client = FakeElasticsearch()
+    pipeline.process(_payload(settings, tmp_path, version=100), settings, client)  # type: ignore[arg-type]
+    record_version(client, settings, "R-1", {"holder_name": "Nguyễn Thị Lành"},  # type: ignore[arg-type]
+                   Who("officer", "edit", "sai tên"), expected_version=1)
+    late = pipeline.process(_payload(settings, tmp_path, version=90), settings, client)  # type: ignore[arg-type]
+    assert late.state == "superseded"
+    again = pipeline.process(_payload(settings, tmp_path, version=200), settings, client)  # type: ignore[arg-type]
+    assert again.state == "done"
+    doc = client.get(index="unit-results", id="R-1")["_source"]
+    assert (doc["holder_name"], doc["version"]) == ("Nguyễn Thị Lành", 3)
+    history = client.docs["unit-history"]
+    assert sorted(history) == ["R-1#1", "R-1#2", "R-1#3"]
+    assert [history[f"R-1#{n}"][1]["source"] for n in (1, 2, 3)] == ["ingest", "edit", "ingest"]

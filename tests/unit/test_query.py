@@ -16,6 +16,7 @@ from domain.search.es_query import (
     build_search_body,
 )
 from domain.search.query import Vocabulary, find_segments, parse_query
+from domain.validity import NOT_WITHDRAWN
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -186,7 +187,7 @@ def test_empty_query_lists_everything_filtered() -> None:
     body = _body("", filters=SearchFilters(agency_level=("commune",)))
     inner = body["query"]["bool"]
     assert inner["must"] == [{"match_all": {}}]
-    assert inner["filter"] == [{"terms": {"agency_level": ["commune"]}}]
+    assert inner["filter"] == [NOT_WITHDRAWN, {"terms": {"agency_level": ["commune"]}}]
     assert "highlight" not in body and "rescore" not in body
 
 
