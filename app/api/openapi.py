@@ -176,7 +176,8 @@ CHANGE_BODY = {"required": True, "content": {"application/json": {"schema": {
         "changes": {"type": "object", "description": "{field: new value}; null clears"},
         "reason": {"type": "string"}}}}}}
 REASON_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}}
+    "type": "object", "required": ["reason"], "properties": {"reason": {
+        "type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}}}}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/search": {"get": _op(
@@ -203,7 +204,9 @@ PATHS: dict[str, dict[str, Any]] = {
             {"200": _json("the updated record (ETag: new version)")},
             errors=(400, 401, 404, 412, 422, 428),
             params=[RESULT_ID, _param("If-Match", "the version read (GET's ETag)",
-                                      where="header", required=True)], body=CHANGE_BODY)},
+                                      {"type": "string", "pattern": '^"?[0-9]+"?$'},
+                                      where="header", required=True)], body=CHANGE_BODY,
+            rules="A change of status or valid_until without a reason is a 422.")},
     "/results/{result_id}/history": {"get": _op(
         "Every version, newest first", "officer, manager",
         {"200": _json("{result_id, versions[]}")}, errors=(401, 404), params=[RESULT_ID])},
