@@ -28,12 +28,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_resources(app: Flask) -> None:
     # Imported here, not at module top: the blueprints import `app.extensions` themselves.
-    from app import errors, extensions, security
+    from app import bounds, errors, extensions, security
     from app.auth.web import init_app as init_auth
 
     extensions.init_app(app)
     errors.init_app(app)  # JSON problems under /api/, Vietnamese pages elsewhere
-    security.init_app(app)  # headers, size limits, masked logs
+    bounds.init_app(app)  # body, query-string and JSON-depth limits (before CSRF reads forms)
+    security.init_app(app)  # headers, masked logs
     init_auth(app)  # staff sessions and CSRF
 
 

@@ -20,9 +20,15 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from domain.settings import Settings
+from indexer.extract.core import MAX_PIXELS as MAX_SOURCE_PIXELS
 
 WIDTHS = (240, 1200)  # thumbnail and full-page view; a fixed set keeps the cache bounded
+# A preview fits in a box `width` wide and MAX_ASPECT widths tall: a taller page (a crafted
+# 1:100 PDF page) is drawn narrower instead of as a gigapixel image. 1200 x 3600 at most.
+MAX_ASPECT = 3
 PDFTOPPM_TIMEOUT_S = 60
+_PAGE_SIZE = re.compile(r"^Page\s+\d+\s+size:\s+([\d.]+) x ([\d.]+)", re.MULTILINE)
+_PAGE_ROT = re.compile(r"^Page\s+\d+\s+rot:\s+(\d+)", re.MULTILINE)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff"})
 # Clockwise turns (as the OCR recorded them) as Pillow transposes (which turn anticlockwise).
@@ -70,6 +76,10 @@ def locate_page(record: Mapping[str, Any], number: int) -> PageRef:
     raise PreviewError(f"the record has no page {number}")
 
 
+def max_preview_pixels(width: int) -> int:
+    return width * width * MAX_ASPECT
+
+
 def _fit(image: Image.Image, width: int, rotation: int) -> Image.Image:
     image = ImageOps.exif_transpose(image)
     if rotation in _CLOCKWISE:
@@ -77,9 +87,10 @@ def _fit(image: Image.Image, width: int, rotation: int) -> Image.Image:
     if image.mode not in ("RGB", "L"):
         # Bilevel scans scale badly as 1-bit; palette/CMYK/alpha images become plain RGB.
         image = image.convert("L" if image.mode in ("1", "I;16", "I") else "RGB")
-    if image.width > width:
-        height = max(1, round(image.height * width / image.width))
-        image = image.resize((width, height), Image.Resampling.LANCZOS)
+    scale = min(width / image.width, width * MAX_ASPECT / image.height)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
     if image.mode == "RGB":
         # A scan has few real colours (ink, paper, seal): 256 keep it legible at a third the size.
         image = image.quantize(256, method=Image.Quantize.MEDIANCUT)
@@ -92,6 +103,8 @@ def _render_image(path: Path, ref: PageRef, width: int, target: Path) -> None:
             if ref.page_index >= getattr(image, "n_frames", 1):
                 raise PreviewError("no such page in the image")
             image.seek(ref.page_index)
+            if image.width * image.height > MAX_SOURCE_PIXELS:
+                raise PreviewError("the page has more pixels than a scan may have")
             image.draft("RGB", (width, width * 2))  # JPEG: decode at a reduced scale, faster
             _fit(image, width, ref.rotation).save(target, "PNG")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, EOFError) as exc:
@@ -99,18 +112,40 @@ def _render_image(path: Path, ref: PageRef, width: int, target: Path) -> None:
         raise PreviewError(f"the original cannot be read as an image: {reason}") from exc
 
 
+def _poppler(command: list[str]) -> str:
+    try:
+        run = subprocess.run(command, check=True, capture_output=True,
+                             timeout=PDFTOPPM_TIMEOUT_S)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        raise PreviewError(f"{command[0]} could not read the page: {type(exc).__name__}") from exc
+    return run.stdout.decode("utf-8", "replace")
+
+
+def pdf_page_size(path: Path, page: int) -> tuple[float, float]:
+    """Width and height (points) of a 1-based PDF page as displayed (its /Rotate applied)."""
+    info = _poppler(["pdfinfo", "-f", str(page), "-l", str(page), str(path)])
+    size, rot = _PAGE_SIZE.search(info), _PAGE_ROT.search(info)
+    if size is None or float(size[1]) <= 0 or float(size[2]) <= 0:
+        raise PreviewError("the PDF page has no usable size")
+    width, height = float(size[1]), float(size[2])
+    return (height, width) if rot and int(rot[1]) % 180 == 90 else (width, height)
+
+
+def scale_options(page_size: tuple[float, float], width: int) -> list[str]:
+    """pdftoppm's scaling: `width` wide, unless that would pass MAX_ASPECT widths in height."""
+    page_width, page_height = page_size
+    if page_height / page_width > MAX_ASPECT:
+        return ["-scale-to-x", "-1", "-scale-to-y", str(width * MAX_ASPECT)]
+    return ["-scale-to-x", str(width), "-scale-to-y", "-1"]
+
+
 def _render_pdf(path: Path, ref: PageRef, width: int, target: Path) -> None:
     page = str(ref.page_index + 1)
+    scale = scale_options(pdf_page_size(path, ref.page_index + 1), width)
     with tempfile.TemporaryDirectory(prefix="sohoa-preview-") as tmp:
         prefix = Path(tmp) / "page"
-        try:
-            subprocess.run(
-                ["pdftoppm", "-f", page, "-l", page, "-png", "-scale-to-x", str(width),
-                 "-scale-to-y", "-1", "-singlefile", str(path), str(prefix)],
-                check=True, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            raise PreviewError(f"pdftoppm could not render the page: {type(exc).__name__}") from exc
+        _poppler(["pdftoppm", "-f", page, "-l", page, "-png", *scale, "-singlefile", str(path),
+                  str(prefix)])
         produced = prefix.with_suffix(".png")
         if not produced.is_file():
             raise PreviewError("pdftoppm produced no image")

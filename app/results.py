@@ -3,14 +3,16 @@ result from the index, shape it for display, send one of its originals."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import NotFoundError
-from flask import send_file, url_for
+from flask import Response, send_file, url_for
 from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.errors import ApiProblem
+from domain.records import is_valid_result_id
 from domain.search.schema import HIDDEN_FIELDS
 from domain.settings import Settings
 from domain.validity import validity_state
@@ -19,6 +21,8 @@ LINK_FIELDS = ["result_id", "result_number", "document_type", "issued_on", "stat
 
 
 def load_result(result_id: str) -> dict[str, Any] | None:
+    if not is_valid_result_id(result_id):
+        return None  # not a result_id any record can have (e.g. `..`, `/`): not found
     settings = extensions.settings()
     try:
         return extensions.es().get(index=settings.index_name("results"), id=result_id)["_source"]
@@ -68,5 +72,17 @@ def send_original(source: dict[str, Any] | None, n: int, settings: Settings) -> 
     path = settings.originals_dir / entry["storage_key"]
     if not path.is_file():
         raise ApiProblem(404, "the stored original is missing; run `sohoa verify`")
-    return send_file(path, mimetype=entry["media_type"], as_attachment=False,
-                     download_name=entry["name"].rsplit("/", 1)[-1])
+    return send_personal_file(path, entry["media_type"], entry["name"].rsplit("/", 1)[-1])
+
+
+def send_personal_file(path: Path, media_type: str, download_name: str | None = None,
+                       as_attachment: bool = False) -> Response:
+    """A file holding personal data: never stored by a browser or proxy, never revalidated
+    (no ETag or Last-Modified, so no 304 that would imply a kept copy)."""
+    response = send_file(path, mimetype=media_type, as_attachment=as_attachment,
+                         download_name=download_name, etag=False, conditional=False,
+                         last_modified=None, max_age=None)
+    response.headers["Cache-Control"] = "no-store"
+    for header in ("ETag", "Last-Modified", "Expires"):
+        response.headers.pop(header, None)
+    return response

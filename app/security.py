@@ -1,5 +1,5 @@
-"""Hardening for every response: security headers, request size limits, ID numbers masked in
-logs. (Error answers live in `app.errors`.)"""
+"""Hardening for every response: security headers, ID numbers masked in logs. (Error answers
+live in `app.errors`; request size and depth bounds in `app.bounds`.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.audit.redact import redact
@@ -27,17 +27,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
-SMALL_BODY_BYTES = 64 * 1024       # everything but uploads: forms and JSON are tiny
-MAX_QUERY_STRING = 4096
-UPLOAD_ENDPOINTS = frozenset({"api.ingest", "web.upload_page"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-def limit_request() -> None:
-    if len(request.query_string) > MAX_QUERY_STRING:
-        abort(414)
-    length = request.content_length
-    if length and length > SMALL_BODY_BYTES and request.endpoint not in UPLOAD_ENDPOINTS:
-        abort(413)
 
 
 def _local_location(location: str) -> str:
@@ -115,7 +105,6 @@ def init_app(app: Flask) -> None:
         # without this, rate limits and the audit log would see every citizen as the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies)
-    app.before_request(limit_request)
     app.after_request(add_headers)
     app.after_request(keep_redirects_on_site)
     install_log_redaction()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain import jsonbounds
 from domain.agencies import LEVELS
 from domain.text.codes import parse_iso_date
 
@@ -22,7 +23,17 @@ PAGE_BREAK = "\f"  # pages of one record's text are joined with a form feed
 STATUSES = ("active", "revoked", "replaced")
 REQUIRED = ("files",)  # every other field can be extracted from the text (domain.review)
 DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")
-_RESULT_ID = re.compile(r"^[\w.\-/]{1,128}$")
+# A result_id appears in URLs and file names: ASCII letters and digits, then also . _ -, at most
+# 128 characters, never `..` (see docs/security-bounds.md).
+RESULT_ID_RULE = ("1-128 letters, digits or . _ - (ASCII only, starting with a letter or digit, "
+                  "no '..')")
+_RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# Citizen ID (CCCD) 12 digits, old identity card (CMND) 9 digits; ASCII digits only.
+_ID_NUMBER = re.compile(r"[0-9]{12}|[0-9]{9}")
+TEXT_FIELDS = ("result_number", "document_type", "procedure_code", "procedure_name",
+               "agency_code", "agency_name", "signer", "signer_title", "holder_name",
+               "holder_id_number", "holder_address", "summary", "replaced_by")
+MAX_TEXT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,44 @@ class LineError:
 
 class RecordError(ValueError):
     """One manifest record is invalid; the message says why."""
+
+
+def is_valid_result_id(value: object) -> bool:
+    return isinstance(value, str) and bool(_RESULT_ID.fullmatch(value)) and ".." not in value
+
+
+def _check_text_fields(data: dict[str, Any]) -> None:
+    for field in TEXT_FIELDS:
+        value = data.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise RecordError(f"'{field}' must be a string, got {type(value).__name__}")
+        if len(value) > MAX_TEXT_CHARS:
+            raise RecordError(f"'{field}' is {len(value)} characters, over {MAX_TEXT_CHARS}")
+    _check_id_number("holder_id_number", data.get("holder_id_number"))
+    replaced_by = data.get("replaced_by")
+    if replaced_by is not None and not is_valid_result_id(replaced_by):
+        raise RecordError(f"'replaced_by' must be a result_id ({RESULT_ID_RULE})")
+
+
+def _check_id_number(field: str, value: Any) -> None:
+    if value is None or value == "":
+        return
+    if not isinstance(value, str) or not _ID_NUMBER.fullmatch(value):
+        raise RecordError(f"'{field}' must be a citizen ID of 12 digits (or an old 9-digit one)")
+
+
+def _check_parties(parties: Any) -> None:
+    if parties is None:
+        return
+    if not isinstance(parties, list) or not all(isinstance(p, dict) for p in parties):
+        raise RecordError('\'other_parties\' must be a list of {"name", "id_number"} objects')
+    for n, party in enumerate(parties, start=1):
+        name = party.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_TEXT_CHARS):
+            raise RecordError(f"other_parties[{n}].name must be a string")
+        _check_id_number(f"other_parties[{n}].id_number", party.get("id_number"))
 
 
 def _check_date(field: str, value: Any, *, required: bool) -> None:
@@ -104,11 +153,9 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
     if missing:
         raise RecordError(f"missing required field(s): {', '.join(missing)}")
     result_id = data.get("result_id")
-    if result_id is not None and (not isinstance(result_id, str)
-                                  or not _RESULT_ID.match(result_id)):
-        raise RecordError(
-            f"'result_id' must be 1-128 letters, digits or . _ - /, got {result_id!r}"
-        )
+    if result_id is not None and not is_valid_result_id(result_id):
+        raise RecordError(f"'result_id' must be {RESULT_ID_RULE}, got {str(result_id)[:140]!r}")
+    _check_text_fields(data)
     for field in DATE_FIELDS:
         _check_date(field, data.get(field), required=False)
     level = data.get("agency_level")
@@ -123,11 +170,7 @@ def validate_record(data: Any, line_no: int, base_dir: Path, max_bytes: int) -> 
         and data["valid_until"] < data["valid_from"]
     ):
         raise RecordError("'valid_until' is before 'valid_from'")
-    parties = data.get("other_parties")
-    if parties is not None and not (
-        isinstance(parties, list) and all(isinstance(p, dict) for p in parties)
-    ):
-        raise RecordError('\'other_parties\' must be a list of {"name", "id_number"} objects')
+    _check_parties(data.get("other_parties"))
     files = _check_files(data["files"], base_dir, max_bytes)
     derived = result_id is None
     if derived:
@@ -175,11 +218,14 @@ def parse_manifest_lines(
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = jsonbounds.loads(line)
         except json.JSONDecodeError as exc:
             errors.append(
                 LineError(line_no, None, f"not valid JSON ({exc.msg} at character {exc.pos + 1})")
             )
+            continue
+        except jsonbounds.JsonTooDeep as exc:
+            errors.append(LineError(line_no, None, f"not accepted: {exc}"))
             continue
         result_id = data.get("result_id") if isinstance(data, dict) else None
         try:

@@ -13,6 +13,8 @@ from elasticsearch import Elasticsearch
 
 from domain.records import Record
 from domain.settings import Settings
+from indexer.extract.model import ExtractionError
+from indexer.extract.precheck import check_readable
 from indexer.jobs import JobFile, JobPayload, JobStore
 from indexer.storage import store
 
@@ -33,6 +35,17 @@ def new_batch_id() -> str:
 def next_version() -> int:
     # Microseconds since the epoch: later queueing wins over an older, slower write.
     return time.time_ns() // 1000
+
+
+def check_record_files(record: Record, settings: Settings) -> None:
+    """Refuse (ExtractionError, naming the file as the client sent it) a record with a file
+    the worker could not read; run before anything of the record is stored."""
+    for record_file in record.files:
+        try:
+            check_readable(record_file.path, max_bytes=settings.max_file_bytes)
+        except ExtractionError as exc:
+            message = exc.message.replace(record_file.path.name, record_file.name)
+            raise ExtractionError(exc.code, message) from exc
 
 
 def payload_for(record: Record, settings: Settings) -> JobPayload:

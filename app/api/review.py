@@ -29,6 +29,8 @@ def _int_arg(name: str, default: int, high: int) -> int:
 def review_queue() -> ResponseReturnValue:
     page = _int_arg("page", 1, 10_000)
     size = _int_arg("size", 20, MAX_SIZE)
+    if page * size > 10_000:  # Elasticsearch's result window (was a 500)
+        raise ApiProblem(400, "page × size may not pass 10000; narrow the list by agency_code")
     agency_code = request.args.get("agency_code") or None
     answer = pending_queue(agency_code, page, size)
     audit("review.list", agency_code=agency_code, total=answer["total"])

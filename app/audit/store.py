@@ -15,6 +15,7 @@ from elasticsearch import Elasticsearch
 
 from domain.settings import Settings
 from domain.text.codes import parse_iso_date
+from domain.wholenumber import whole_number
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -55,11 +56,10 @@ def parse_query(args: dict[str, str]) -> AuditQuery:
         value = (args.get(name) or "").strip()
         return value or None
 
-    try:
-        page = int(args.get("page") or 1)
-        size = int(args.get("size") or PAGE_SIZE)
-    except ValueError as exc:
-        raise AuditQueryError("'page' and 'size' must be whole numbers") from exc
+    page = whole_number(args.get("page") or "1")
+    size = whole_number(args.get("size") or str(PAGE_SIZE))
+    if page is None or size is None:
+        raise AuditQueryError("'page' and 'size' must be whole numbers")
     if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         raise AuditQueryError(f"'page' starts at 1 and 'size' is 1..{MAX_PAGE_SIZE}")
     if page * size > MAX_WINDOW:

@@ -31,6 +31,7 @@ from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.audit import audit
+from app.audit.sampling import audit_failed_sign_in
 from app.auth import csrf
 from app.auth.accounts import Account, AccountStore
 from app.auth.ratelimit import FailureLimiter, Limit
@@ -116,12 +117,14 @@ def login() -> ResponseReturnValue:
     subjects = {"ip": request.remote_addr or "unknown", "user": username.lower()}
     limiter = _limiter()
     if wait := limiter.acquire(subjects):
-        audit("staff.login", outcome="locked", user=username or "anonymous", role="anonymous")
+        audit_failed_sign_in("staff.login", "locked", user=username or "anonymous",
+                             role="anonymous")
         return _locked(wait, next_url)
     account = _authenticate(limiter, subjects, username, password)
     if account is None:
         wait = limiter.record_failure(subjects)
-        audit("staff.login", outcome="failure", user=username or "anonymous", role="anonymous")
+        audit_failed_sign_in("staff.login", "failure", user=username or "anonymous",
+                             role="anonymous")
         if wait:
             return _locked(wait, next_url)
         return render_template("auth/login.html", next_url=next_url, username=username,

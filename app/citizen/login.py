@@ -16,6 +16,7 @@ from flask import current_app, request
 from app import extensions
 from app.audit import audit
 from app.audit.redact import mask_id
+from app.audit.sampling import audit_failed_sign_in
 from app.auth.ratelimit import FailureLimiter, Limit
 from app.citizen.identity import (
     CitizenIdentity,
@@ -70,13 +71,13 @@ def attempt(claim: IdentityClaim) -> LoginOutcome:
     who = f"citizen:{mask_id(subjects['id'])}"
     limits = limiter()
     if wait := limits.acquire(subjects):
-        audit("citizen.login", outcome="locked", user=who, role="citizen")
+        audit_failed_sign_in("citizen.login", "locked", user=who, role="citizen")
         return LoginOutcome(None, wait)
     identity = _verify(limits, subjects, claim)
     if identity is None:
         wait = limits.record_failure(subjects)
-        audit("citizen.login", outcome="failure", user=who, role="citizen",
-              result_number=claim.result_number[:64])
+        audit_failed_sign_in("citizen.login", "failure", user=who, role="citizen",
+                             result_number=claim.result_number[:64])
         return LoginOutcome(None, wait)
     limits.record_success(subjects, forget=("id",))
     audit("citizen.login", user=who, role="citizen", method=identity.method,

@@ -55,8 +55,16 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 
         create_app().run(host=host, port=port, debug=True)
         return
-    os.execvp("gunicorn", ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                           "--threads", "4", "--access-logfile", "-", "app.wsgi:app"])
+    os.execvp("gunicorn", gunicorn_argv(host, port, workers))
+
+
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    # The request line may be as long as gunicorn allows (8190 bytes), above the app's 4 KiB
+    # query-string bound, so the app answers its JSON 414; beyond that the worker class does.
+    return ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--threads", "4", "--worker-class", "app.gunicorn_worker.JsonErrorsWorker",
+            "--limit-request-line", "8190", "--limit-request-fields", "100",
+            "--limit-request-field_size", "8190", "--access-logfile", "-", "app.wsgi:app"]
 
 
 @click.command()

@@ -19,15 +19,21 @@ from app.auth.guards import require_role
 from app.coverage import export
 from app.coverage.params import (
     ParamError,
+    parse_bool,
     parse_day,
-    parse_flag,
     parse_int,
     parse_level,
     parse_month_bound,
 )
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
-from app.coverage.series import UnknownScope, coverage_series, default_start
+from app.coverage.series import (
+    MAX_SERIES_MONTHS,
+    UnknownScope,
+    coverage_series,
+    default_start,
+    months_spanned,
+)
 from app.errors import ApiProblem
 from domain.settings import Settings
 
@@ -71,13 +77,14 @@ def coverage_over_time() -> ResponseReturnValue:
                                            end=True))
     if start > end:
         raise ApiProblem(400, f"from ({start}) is after to ({end})")
-    if (end.year - start.year) * 12 + end.month - start.month >= 1200:
-        raise ApiProblem(400, "a series spans at most 100 years")
+    if months_spanned(start, end) > MAX_SERIES_MONTHS:
+        raise ApiProblem(400, f"a series spans at most {MAX_SERIES_MONTHS} months (100 years)")
     level = _param(lambda: parse_level(args.get("agency_level")))
+    children = _param(lambda: parse_bool(args.get("with_children"), "with_children"))
     try:
         return coverage_series(extensions.es(), settings, start, end,
                                agency_code=(args.get("agency_code") or "").strip() or None,
-                               level=level, with_children=parse_flag(args.get("with_children")))
+                               level=level, with_children=children)
     except UnknownScope as exc:
         raise ApiProblem(404, str(exc)) from exc
 
@@ -88,7 +95,7 @@ def coverage_export() -> ResponseReturnValue:
     """The table as CSV (default) or XLSX: `format=csv|xlsx`."""
     settings = extensions.settings()
     as_of, level = _as_of_and_level(settings)
-    kind = request.args.get("format", "csv")
+    kind = request.args.get("format") or "csv"
     if kind not in ("csv", "xlsx"):
         raise ApiProblem(400, f"format must be csv or xlsx, got {kind!r}")
     audit("coverage.export", format=kind, as_of=as_of.isoformat())

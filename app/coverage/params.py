@@ -11,6 +11,7 @@ import re
 
 from domain.agencies import LEVELS
 from domain.text.codes import parse_iso_date
+from domain.wholenumber import whole_number
 
 
 class ParamError(ValueError):
@@ -39,7 +40,7 @@ def parse_month_bound(value: str | None, name: str, default: dt.date, end: bool)
     text = value.strip()
     if match := re.fullmatch(r"([0-9]{4})-([0-9]{2})", text):
         year, month = int(match[1]), int(match[2])
-        if 1 <= month <= 12:
+        if 1 <= month <= 12 and year >= 1:  # the calendar has no year 0
             day = calendar.monthrange(year, month)[1] if end else 1
             return dt.date(year, month, day)
     try:
@@ -62,11 +63,26 @@ def parse_level(value: str | None, name: str = "agency_level") -> str | None:
 def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None or not value.strip():
         return default
-    if not re.fullmatch(r"\d+", value.strip()) or not low <= int(value) <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         raise ParamError(f"{name} must be a whole number from {low} to {high}, got {value!r}",
                          f"Giá trị «{value}» của {name} phải là số nguyên từ {low} đến {high}.")
-    return int(value)
+    return number
+
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 
 
 def parse_flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+    """Lenient (the pages' links): anything but a yes-word is no."""
+    return (value or "").strip().lower() in TRUE_WORDS
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    """Strict (the API): a yes-word or a no-word, else a ParamError naming the parameter."""
+    text = (value or "").strip().lower()
+    if text not in TRUE_WORDS | FALSE_WORDS:
+        raise ParamError(f"{name} must be one of 1/true/yes/on or 0/false/no/off, "
+                         f"got {str(value)[:40]!r}")
+    return text in TRUE_WORDS

@@ -143,10 +143,11 @@ def monthly_digitized(client: Elasticsearch, index: str, cutoff: dt.date,
 
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
     months = []
-    month = start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
+    year, month = start.year, start.month
+    # Whole (year, month) steps: adding days to 9999-12 would leave the calendar (OverflowError).
+    while (year, month) <= (end.year, end.month):
+        months.append(dt.date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
 
 

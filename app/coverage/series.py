@@ -38,6 +38,19 @@ class Scope:
                 "agency_codes": [a.agency_code for a in self.agencies]}
 
 
+MAX_SERIES_MONTHS = 1200  # a series spans at most 100 years (months are ES buckets)
+
+
+def months_spanned(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def latest_start(end: dt.date) -> dt.date:
+    """The earliest first month a series ending at `end` may have (MAX_SERIES_MONTHS)."""
+    index = end.year * 12 + end.month - MAX_SERIES_MONTHS  # months since year 0, 0-based
+    return dt.date(max(index // 12, 1), index % 12 + 1, 1) if index >= 12 else dt.date(1, 1, 1)
+
+
 def default_start(cutoff: dt.date) -> dt.date:
     """Where a series starts by default: the first month after the inventory cut-off."""
     return dt.date(cutoff.year + 1, 1, 1)
@@ -75,7 +88,8 @@ def build_series(scope: Scope, before: int, months: list[tuple[dt.date, int]],
     points, total = [], before
     for month, count in months:
         total += count
-        points.append({"month": month.strftime("%Y-%m"), "digitized": count, "cumulative": total,
+        points.append({"month": f"{month.year:04d}-{month.month:02d}",  # strftime: "1-01"
+                       "digitized": count, "cumulative": total,
                        "coverage": total / inventory if inventory else None,
                        "target": steps.get(month.year, 0.0)})
     return {"scope": scope.as_dict(), "inventory": inventory,

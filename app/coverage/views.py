@@ -18,7 +18,7 @@ from app.coverage.labels import FLAG_LABELS, LEVEL_LABELS, ON_TRACK_LABELS, SCOP
 from app.coverage.params import ParamError, parse_day, parse_flag, parse_int
 from app.coverage.queries import flagged_records
 from app.coverage.report import coverage_report
-from app.coverage.series import UnknownScope, coverage_series, default_start
+from app.coverage.series import UnknownScope, coverage_series, default_start, latest_start
 from app.coverage.table import TableQuery, select_rows
 from app.web.helpers import vn_date
 from domain.agencies import LEVELS
@@ -47,7 +47,8 @@ def _chart_for(as_of: dt.date) -> tuple[dict[str, Any], Any]:
         kwargs["level"] = scope
     elif scope != "all":
         kwargs.update(agency_code=scope, with_children=parse_flag(request.args.get("children")))
-    start = min(default_start(settings.coverage_cutoff), as_of.replace(day=1))
+    start = max(min(default_start(settings.coverage_cutoff), as_of.replace(day=1)),
+                latest_start(as_of))
     series = coverage_series(extensions.es(), settings, start, as_of, **kwargs)
     return series, build_chart(series)
 

@@ -40,9 +40,10 @@ def vn_date(value: Any) -> str:
     if not value:
         return "—"
     try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+        day = dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         return str(value)
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"  # strftime drops a year's zeros
 
 
 def file_size(value: Any) -> str:

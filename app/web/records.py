@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import render_template, request, send_file
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from app import extensions
 from app.audit import audit
 from app.auth.web import login_required_web
 from app.previews import WIDTHS, PreviewError, page_count, preview_path
-from app.results import LINK_FIELDS, load_result, replaced_records
+from app.results import LINK_FIELDS, load_result, replaced_records, send_personal_file
 from app.web.blueprint import bp
 from app.web.helpers import search_args
 from app.web.record_forms import EDIT_FIELDS, SOURCE_LABELS, shown_change
@@ -27,7 +27,6 @@ from domain.history import HistoryStore
 from domain.records import PAGE_BREAK
 from domain.validity import LABELS, validity_state
 
-PREVIEW_MAX_AGE_S = 3600
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 
@@ -115,10 +114,8 @@ def record_file(result_id: str, n: int) -> ResponseReturnValue:
     audit("result.file", result_id=result_id, file=n)
     # `?xem=1` opens it in the browser (types a browser shows); otherwise it is a download.
     inline = request.args.get("xem") == "1" and entry["media_type"] in INLINE_TYPES
-    response = send_file(path, mimetype=entry["media_type"], as_attachment=not inline,
-                         download_name=entry["name"].rsplit("/", 1)[-1])
-    response.cache_control.private = True
-    return response
+    return send_personal_file(path, entry["media_type"], entry["name"].rsplit("/", 1)[-1],
+                              as_attachment=not inline)
 
 
 @bp.get("/ket-qua/<path:result_id>/trang/<int:n>.png")
@@ -133,6 +130,4 @@ def record_preview(result_id: str, n: int) -> ResponseReturnValue:
     except PreviewError:
         return not_found_page()
     audit("result.preview", result_id=result_id, page=n)
-    response = send_file(path, mimetype="image/png", max_age=PREVIEW_MAX_AGE_S)
-    response.cache_control.private = True  # personal data: no shared caches
-    return response
+    return send_personal_file(path, "image/png")

@@ -62,6 +62,9 @@ def search_page() -> ResponseReturnValue:
     for hit in answer["hits"]:
         # Fragments are escaped by domain.search.highlights; only <mark> tags remain as markup.
         hit["highlights"] = [Markup(h) for h in hit["highlights"]]
+    for option in answer.get("options", {}).get("agency_code", []):
+        # A record may give an agency code without its name: show (and sort by) the code.
+        option.setdefault("name", option["value"])
     names = {o["value"]: o.get("name", o["value"])
              for key in ("agency_code", "procedure_code")
              for o in answer.get("options", {}).get(key, [])}

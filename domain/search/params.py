@@ -16,6 +16,7 @@ from domain.agencies import LEVELS
 from domain.search import suggest
 from domain.search.es_query import MAX_SIZE, MAX_WINDOW, SORTS, SearchFilters
 from domain.text.codes import parse_iso_date
+from domain.wholenumber import whole_number
 
 LIST_PARAMS = ("agency_code", "agency_level", "document_type", "procedure_code")
 KNOWN_PARAMS = frozenset(
@@ -41,12 +42,11 @@ class SearchRequest:
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
-    if raw is None or raw.strip() == "":
+    if raw is None or raw == "":  # blank-looking control characters are not "empty"
         return default
-    text = raw.strip()
-    if not text.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise ParamError(f"{name} must be a whole number, not {raw[:40]!r}")
-    value = int(text)
     if not low <= value <= high:
         raise ParamError(f"{name} must be between {low} and {high}, not {value}")
     return value

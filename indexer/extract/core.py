@@ -11,6 +11,8 @@ from indexer.extract.pdf import extract_pdf
 from indexer.extract.scan import ocr_page
 from indexer.extract.textfile import extract_text_file
 
+MAX_PIXELS = 80_000_000  # one page's bitmap, checked before decoding
+
 
 def _extract_image(path: Path, deadline: Deadline, max_pixels: int) -> list[PageText]:
     return [
@@ -25,7 +27,7 @@ def extract_file(
     path: Path,
     *,
     timeout_s: int = 300,
-    max_pixels: int = 80_000_000,
+    max_pixels: int = MAX_PIXELS,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[PageText]:
     """Text of every page of `path`; raises ExtractionError (with a code) for any bad input.

@@ -247,6 +247,27 @@ def render_page(path: Path, number: int, dpi: int, deadline: Deadline) -> Image.
     return image
 
 
+def check_pdf(path: Path) -> int:
+    """Open the PDF and walk its page tree, without laying out or rendering anything: what
+    `extract_pdf` would refuse up front (encrypted, unparseable, no pages, too many pages) is
+    refused here too. Returns the page count."""
+    count = 0
+    with path.open("rb") as handle:
+        document = _open_document(handle, path)
+        try:
+            for count, _page in enumerate(PDFPage.create_pages(document), start=1):
+                if count > MAX_PAGES:
+                    raise ExtractionError(
+                        "too-large", f"{path.name} has more than {MAX_PAGES} pages")
+        except _PARSE_ERRORS as exc:
+            raise ExtractionError(
+                "corrupt-pdf", f"{path.name} page {count + 1}: cannot be parsed ({exc})"
+            ) from exc
+    if not count:
+        raise ExtractionError("corrupt-pdf", f"{path.name} has no pages")
+    return count
+
+
 def extract_pdf(path: Path, *, deadline: Deadline, max_pixels: int) -> list[PageText]:
     pages: list[PageText] = []
     with path.open("rb") as handle:
