@@ -24,7 +24,7 @@ STATUSES = ("active", "revoked", "replaced")
 REQUIRED = ("files",)  # every other field can be extracted from the text (domain.review)
 DATE_FIELDS = ("issued_on", "valid_from", "valid_until", "holder_birth_date", "digitized_on")
 # A result_id appears in URLs and file names: ASCII letters and digits, then also . _ -, at most
-# 128 characters, never `..` (see docs/security-bounds.md).
+# 128 characters, never `..` (see docs/security.md).
 RESULT_ID_RULE = ("1-128 letters, digits or . _ - (ASCII only, starting with a letter or digit, "
                   "no '..')")
 _RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

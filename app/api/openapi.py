@@ -110,7 +110,7 @@ def _size(maximum: int, default: int) -> dict[str, Any]:
                   {"type": "integer", "minimum": 1, "maximum": maximum})
 
 
-RESULT_ID = _param("result_id", "the record's result_id (see docs/security-bounds.md)",
+RESULT_ID = _param("result_id", "the record's result_id (see docs/security.md)",
                    {"type": "string", "pattern": RESULT_ID_PATTERN}, where="path")
 FILE_N = _param("n", "file position in the record (0-based)",
                 {"type": "integer", "minimum": 0}, where="path")

@@ -31,11 +31,11 @@ from app import extensions
 from app.api.openapi import document
 from domain.settings import Settings
 from indexer.jobs import JobStore
+from tests.support.apps import bearer
 from tests.support.paths import TODAY
 from tests.support.security_fixtures import (
     XSS_HOLDER,
     XSS_RECORDS,
-    bearer,
     citizen_login,
     clear_citizen_limits,
     create_staff,

@@ -15,12 +15,12 @@ from flask import Flask
 from app import extensions
 from domain.settings import Settings
 from tests.conftest import REPO, run_cli
+from tests.support.apps import bearer
 from tests.support.security_fixtures import (
     OTHER,
     XSS_HOLDER,
     XSS_RECORDS,
     Staff,
-    bearer,
     citizen_login,
     clear_citizen_limits,
     create_staff,

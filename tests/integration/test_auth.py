@@ -14,13 +14,8 @@ from flask import Flask
 from app import extensions
 from domain.settings import Settings
 from tests.conftest import REPO, run_cli, settings_env
-from tests.support.security_fixtures import (
-    bearer,
-    clear_citizen_limits,
-    make_app,
-    set_csrf,
-    web_login,
-)
+from tests.support.apps import bearer, make_app
+from tests.support.security_fixtures import clear_citizen_limits, set_csrf, web_login
 
 pytestmark = pytest.mark.services
 PASSWORD = "Một-mật-khẩu-đủ-dài-42"

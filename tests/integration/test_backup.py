@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch, NotFoundError
 
-from app import create_app
 from app.auth.accounts import AccountStore
 from domain.es import make_client
 from domain.indices import drop_all, ensure_indices
 from domain.settings import Settings, load_settings
 from indexer.backup import mirror_files, repository_name
 from tests.conftest import TODAY, WorkerProcess, run_cli
+from tests.support.apps import make_app
 from tests.support.faults_fixtures import forget_queue, txt_corpus
 
 RECORDS = 12
@@ -100,7 +100,7 @@ def test_backup_then_lose_everything_then_restore(indexed: tuple[Settings, Path]
 
     # Every file is served again, byte for byte.
     token = AccountStore(client, settings).add("ops-backup", "officer")
-    api = create_app({"SOHOA_SETTINGS": settings, "TESTING": True}).test_client()
+    api = make_app(settings).test_client()
     auth = {"Authorization": f"Bearer {token}"}
     for line in manifest.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)

@@ -26,13 +26,13 @@ from flask.testing import FlaskClient
 from app import extensions
 from domain.settings import Settings
 from tests.conftest import REPO, settings_env
+from tests.support.apps import bearer
 from tests.support.paths import BAD, SAMPLE
 from tests.support.pdfs import text_pdf
 from tests.support.security_fixtures import (
     XSS_HOLDER,
     XSS_RECORDS,
     Staff,
-    bearer,
     citizen_login,
     clear_citizen_limits,
     create_staff,

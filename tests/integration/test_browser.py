@@ -14,15 +14,9 @@ from elasticsearch import Elasticsearch
 from domain.settings import Settings
 from domain.text.vietnamese import fold_diacritics
 from tests.conftest import SAMPLE
+from tests.support.apps import make_app
 from tests.support.browser import TIMEOUT_MS, launch, served
-from tests.support.search_fixtures import (
-    EXPECTED_LABEL,
-    make_app,
-    manifest,
-    staff,
-    state_of,
-    unique_holder,
-)
+from tests.support.search_fixtures import EXPECTED_LABEL, manifest, staff, state_of, unique_holder
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 

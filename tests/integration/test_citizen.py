@@ -22,13 +22,8 @@ from app.citizen import tokens
 from domain.settings import Settings
 from domain.validity import validity_state
 from tests.conftest import SAMPLE, TODAY
-from tests.support.security_fixtures import (
-    bearer,
-    citizen_login,
-    clear_citizen_limits,
-    make_app,
-    set_csrf,
-)
+from tests.support.apps import bearer, make_app
+from tests.support.security_fixtures import citizen_login, clear_citizen_limits, set_csrf
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

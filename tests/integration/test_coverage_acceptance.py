@@ -12,11 +12,11 @@ from dataclasses import replace
 import pytest
 from elasticsearch import Elasticsearch, helpers
 
-from app import create_app
 from app.auth.accounts import AccountStore
 from domain.indices import drop_all, ensure_indices
 from domain.settings import Settings
 from tests.conftest import SAMPLE, TODAY, run_cli
+from tests.support.apps import make_app
 from tests.support.coverage_oracle import (
     expected_rows,
     expected_totals,
@@ -55,7 +55,7 @@ def manager_api(sample_only: Settings, es: Elasticsearch):
     loaded = run_cli(session_settings, "agencies", "load", str(SAMPLE / "agencies.csv"))
     assert loaded.returncode == 0, loaded.stderr
     token = AccountStore(es, session_settings).add(f"cov-{uuid.uuid4().hex[:8]}", "manager")
-    client = create_app({"SOHOA_SETTINGS": session_settings, "TESTING": True}).test_client()
+    client = make_app(session_settings).test_client()
     return lambda **params: client.get("/api/v1/coverage", query_string=params,
                                        headers={"Authorization": f"Bearer {token}"})
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
 from app.auth.accounts import AccountStore
 from domain.es import make_client
 from domain.indices import drop_all, ensure_indices
 from domain.settings import Settings, load_settings
 from indexer.jobs import JobStore
 from tests.conftest import TODAY, WorkerProcess, run_cli
+from tests.support.apps import make_app
 from tests.support.faults_fixtures import (
     OwnElasticsearch,
     batch_counts,
@@ -56,7 +56,7 @@ def test_search_answers_503_while_elasticsearch_is_down(fault_es: OwnElasticsear
                                                          tmp_path: Path) -> None:
     settings = _settings(fault_es, tmp_path)
     token = AccountStore(make_client(settings), settings).add("ops-officer", "officer")
-    app = create_app({"SOHOA_SETTINGS": settings, "TESTING": True})
+    app = make_app(settings)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
     with client.session_transaction() as session:

@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from app import create_app
 from domain.es import make_client
 from domain.indices import drop_all, ensure_indices
 from domain.settings import Settings, load_settings
 from indexer.broker import job_id_of
 from indexer.jobs import JobStore
 from tests.conftest import SAMPLE, TODAY, WorkerProcess, run_cli
+from tests.support.apps import make_app
 from tests.support.faults_fixtures import (
     OwnRedis,
     batch_counts,
@@ -87,7 +87,7 @@ def test_sweeper_saves_a_batch_when_redis_restarts_without_its_queue(
         done_before = batch_counts(jobs, batch)["done"]
         own_redis.kill()  # no persistence: every queued message is gone
         assert done_before < total - 20, done_before
-        health = create_app({"SOHOA_SETTINGS": fault_settings}).test_client().get("/healthz")
+        health = make_app(fault_settings, TESTING=False).test_client().get("/healthz")
         assert health.status_code == 503 and health.get_json()["down"] == ["redis"]
         own_redis.start()
         restarted = time.monotonic()

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch
 
-from app import create_app
 from domain.indices import ensure_indices, latest_mappings
 from domain.settings import Settings
 from tests.conftest import REPO
+from tests.support.apps import make_app
 
 pytestmark = pytest.mark.services
 
@@ -51,7 +51,7 @@ def test_init_creates_every_index_behind_its_alias(session_settings: Settings,
 
 
 def test_healthz_reports_both_services_up(session_settings: Settings) -> None:
-    client = create_app({"SOHOA_SETTINGS": session_settings, "TESTING": True}).test_client()
+    client = make_app(session_settings).test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -65,7 +65,7 @@ def test_healthz_reports_both_services_up(session_settings: Settings) -> None:
 def test_healthz_503_names_the_service_that_is_down(session_settings: Settings,
                                                      override: dict, down: str) -> None:
     settings = replace(session_settings, **override)
-    client = create_app({"SOHOA_SETTINGS": settings, "TESTING": True}).test_client()
+    client = make_app(settings).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["down"] == [down]

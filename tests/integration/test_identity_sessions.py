@@ -27,13 +27,12 @@ from app.auth.sessions import SessionStore, session_id_of
 from app.citizen.identity import CitizenIdentity, IdentityClaim
 from domain.settings import Settings
 from tests.conftest import REPO, WorkerProcess, run_cli, settings_env
+from tests.support.apps import bearer, make_app
 from tests.support.security_fixtures import (
-    bearer,
     citizen_login,
     clear_citizen_limits,
     create_staff,
     ingest_records,
-    make_app,
     set_csrf,
     web_login,
 )

@@ -23,13 +23,8 @@ from flask import Flask
 from domain.agencies import AgencyStore, parse_register
 from domain.settings import Settings
 from tests.conftest import SAMPLE, WorkerProcess, run_cli
-from tests.support.security_fixtures import (
-    bearer,
-    citizen_login,
-    clear_citizen_limits,
-    create_staff,
-    make_app,
-)
+from tests.support.apps import bearer, make_app
+from tests.support.security_fixtures import citizen_login, clear_citizen_limits, create_staff
 
 pytestmark = pytest.mark.services
 

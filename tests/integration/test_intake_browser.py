@@ -14,8 +14,9 @@ from domain.agencies import AgencyStore, parse_register
 from domain.records import RecordFile, content_result_id
 from domain.settings import Settings
 from tests.conftest import SAMPLE, WorkerProcess
+from tests.support.apps import make_app
 from tests.support.browser import TIMEOUT_MS, launch, served
-from tests.support.security_fixtures import create_staff, make_app
+from tests.support.security_fixtures import create_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 

@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from app import create_app
 from domain.settings import Settings
+from tests.support.apps import make_app
 
 pytestmark = pytest.mark.services
 
 
 def test_every_api_route_is_documented(session_settings: Settings) -> None:
-    app = create_app({"SOHOA_SETTINGS": session_settings, "TESTING": True})
+    app = make_app(session_settings)
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, ops in document["paths"].items()

@@ -18,8 +18,9 @@ from flask.testing import FlaskClient
 from domain.history import HistoryStore
 from domain.settings import Settings
 from tests.conftest import WorkerProcess
+from tests.support.apps import bearer, make_app
 from tests.support.changes_records import AGENCY, change_record, ingest, load_register
-from tests.support.security_fixtures import Staff, bearer, citizen_login, create_staff, make_app
+from tests.support.security_fixtures import Staff, citizen_login, create_staff
 
 pytestmark = pytest.mark.services
 

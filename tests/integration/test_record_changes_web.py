@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 
 from domain.settings import Settings
 from tests.conftest import WorkerProcess
+from tests.support.apps import make_app
 from tests.support.browser import TIMEOUT_MS, launch, served
 from tests.support.changes_records import change_record, ingest, load_register
-from tests.support.security_fixtures import Staff, create_staff, make_app, set_csrf, web_login
+from tests.support.security_fixtures import Staff, create_staff, set_csrf, web_login
 
 pytestmark = pytest.mark.services
 

@@ -19,14 +19,13 @@ from flask import Flask
 
 from domain.settings import Settings
 from tests.conftest import WorkerProcess
+from tests.support.apps import bearer, make_app
 from tests.support.security_fixtures import (
     XSS_HOLDER,
     XSS_RECORDS,
     Staff,
-    bearer,
     create_staff,
     ingest_small_records,
-    make_app,
     set_csrf,
     web_login,
 )

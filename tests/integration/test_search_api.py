@@ -15,14 +15,8 @@ from elasticsearch import Elasticsearch
 
 from domain.settings import Settings
 from tests.conftest import SAMPLE, TODAY
-from tests.support.search_fixtures import (
-    bearer,
-    ingest_markup_record,
-    make_app,
-    manifest,
-    staff,
-    valid_on,
-)
+from tests.support.apps import bearer, make_app
+from tests.support.search_fixtures import ingest_markup_record, manifest, staff, valid_on
 
 CONTRACT_HIT_KEYS = {"result_id", "score", "result_number", "document_type", "agency_code",
                      "agency_name", "issued_on", "status", "valid", "holder_name", "highlights"}

@@ -22,9 +22,10 @@ from domain.indices import drop_all
 from domain.search import evaluation as se
 from domain.settings import Settings
 from tests.conftest import run_cli
+from tests.support.apps import bearer, make_app
 from tests.support.browser import TIMEOUT_MS, launch, served
 from tests.support.paths import SHARED
-from tests.support.search_fixtures import bearer, make_app, staff, web_login
+from tests.support.search_fixtures import staff, web_login
 
 pytestmark = pytest.mark.services
 

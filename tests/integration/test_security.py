@@ -12,6 +12,7 @@ from flask import Flask
 
 from app import extensions
 from domain.settings import Settings
+from tests.support.apps import bearer
 from tests.support.browser import launch, served
 from tests.support.security_fixtures import (
     XSS_ATTR,
@@ -19,7 +20,6 @@ from tests.support.security_fixtures import (
     XSS_RECORDS,
     XSS_SCRIPT,
     Staff,
-    bearer,
     clear_citizen_limits,
     create_staff,
     set_csrf,

@@ -17,10 +17,10 @@ from PIL import Image
 from domain.settings import Settings
 from domain.text.vietnamese import fold_diacritics
 from tests.conftest import SAMPLE
+from tests.support.apps import make_app
 from tests.support.search_fixtures import (
     EXPECTED_LABEL,
     ingest_markup_record,
-    make_app,
     manifest,
     staff,
     state_of,

@@ -14,7 +14,6 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth.accounts import AccountStore
 from domain.agencies import AgencyStore, parse_register
 from domain.es import make_client
@@ -23,6 +22,7 @@ from domain.settings import Settings, load_settings
 from indexer.jobs import JobPayload
 from indexer.pipeline import build_document
 from tests.conftest import SAMPLE, TODAY
+from tests.support.apps import make_app
 from tests.support.coverage_oracle import read_manifest
 from tests.support.security_fixtures import web_login
 
@@ -112,7 +112,7 @@ def coverage_env(services: str) -> Iterator[CoverageEnv]:
     accounts = AccountStore(es, settings)
     manager = accounts.add("quanly", "manager", password=PASSWORD)
     officer = accounts.add("canbo", "officer", password=PASSWORD)
-    app = create_app({"SOHOA_SETTINGS": settings, "TESTING": True})
+    app = make_app(settings)
     yield CoverageEnv(settings, es, app, manager, officer, ingested_at, records)
     drop_all(es, settings)
 

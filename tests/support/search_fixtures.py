@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from domain.settings import Settings
 from domain.text.vietnamese import fold_diacritics
 from tests.conftest import REPO, SAMPLE, TODAY, run_cli, settings_env
@@ -83,11 +81,6 @@ def unique_holder(records: list[dict[str, Any]]) -> dict[str, Any]:
     raise AssertionError("no holder name is unique to one record")
 
 
-def make_app(settings: Settings, **config: Any) -> Flask:
-    base = {"SOHOA_SETTINGS": settings, "TESTING": True, "SECRET_KEY": "t4-" + "k" * 32}
-    return create_app({**base, **config})
-
-
 def _cli_add(settings: Settings, name: str, role: str, password: str) -> str:
     """`sohoa users add NAME --role ROLE --password-stdin`; returns the printed API token."""
     done = subprocess.run(
@@ -123,10 +116,6 @@ def ingest_markup_record(settings: Settings, es: Elasticsearch, folder: Path
                                                  timeout=300)
         es.indices.refresh(index=settings.index_name("results"))
     return _MARKUP[settings.index_prefix]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def web_login(client: FlaskClient, username: str, password: str) -> None:

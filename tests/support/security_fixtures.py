@@ -18,10 +18,10 @@ from elasticsearch import Elasticsearch
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth.accounts import AccountStore
 from domain.settings import Settings
 from tests.conftest import WorkerProcess, run_cli
+from tests.support.apps import make_app
 from tests.support.search_fixtures import Staff
 
 XSS_SCRIPT = "<script>alert(1)</script>"
@@ -56,11 +56,6 @@ XSS_RECORDS = [
 
 _STAFF_CACHE: dict[str, Staff] = {}
 _INGEST_CACHE: dict[str, subprocess.CompletedProcess] = {}
-
-
-def make_app(settings: Settings, **config: Any) -> Flask:
-    base = {"SOHOA_SETTINGS": settings, "TESTING": True, "SECRET_KEY": "test-secret-" + "x" * 20}
-    return create_app({**base, **config})
 
 
 def create_staff(settings: Settings, es: Elasticsearch, tag: str = "") -> Staff:
@@ -101,10 +96,6 @@ def ingest_records(settings: Settings, es: Elasticsearch, folder: Path,
     result = run_cli(settings, "ingest", str(manifest), "--wait", timeout=300)
     es.indices.refresh(index=settings.index_name("results"))
     return result
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def set_csrf(client: FlaskClient, token: str = "csrf-test-token") -> str:

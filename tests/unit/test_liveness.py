@@ -241,9 +241,9 @@ def _sohoa_receivers() -> set[str]:
 
 
 def test_only_a_worker_wires_the_runtime_to_celery_signals() -> None:
-    from app import create_app
+    from tests.support.apps import make_app
 
-    create_app({"SOHOA_SETTINGS": Settings(), "TESTING": True})
+    make_app(Settings())
     assert _sohoa_receivers() == set()  # the web app only sends tasks
     from indexer.worker import make_worker_app
 

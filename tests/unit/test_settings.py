@@ -52,10 +52,10 @@ def test_trusted_proxies_is_a_whole_number() -> None:
 def test_client_address_comes_from_the_proxy_only_when_trusted(proxies: int, seen: str) -> None:
     from flask import request
 
-    from app import create_app
     from domain.settings import Settings
+    from tests.support.apps import make_app
 
-    app = create_app({"SOHOA_SETTINGS": Settings(trusted_proxies=proxies), "TESTING": True})
+    app = make_app(Settings(trusted_proxies=proxies))
     app.add_url_rule("/_client-address", "client_address", lambda: request.remote_addr or "")
     response = app.test_client().get(
         "/_client-address", headers={"X-Forwarded-For": "198.51.100.9, 203.0.113.7"},
