@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from indexer.evaluation.minimal_pdf import assemble_pdf
 from indexer.extract.legacy_encodings import TCVN3_HIGH, VNI_LETTERS, VNI_MARKS
 
 _TCVN3_CODES = {ch: 0xA1 + i for i, ch in enumerate(TCVN3_HIGH) if not unicodedata.combining(ch)}
@@ -125,15 +126,4 @@ def legacy_pdf(pages: list[str], encoding: str) -> bytes:
         )
         kids.append(b"%d 0 R" % len(objects))
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return out
+    return assemble_pdf(objects)
