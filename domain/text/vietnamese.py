@@ -31,9 +31,9 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 
 
-def _split_syllable(lower: str) -> tuple[str, str, str] | None:
-    """(onset, vowel cluster, final) of a lower-case syllable without tone, or None if it is not
-    shaped like a Vietnamese syllable (foreign word, OCR junk): those are left as they are."""
+def syllable_parts(lower: str) -> tuple[str, str, str]:
+    """(onset, vowel cluster, final) of a lower-case syllable without tone. In "qu" and "gi" the
+    u/i belongs to the onset when another vowel follows (quý, già, giữa)."""
     i = 0
     while i < len(lower) and lower[i] not in _VOWELS:
         i += 1
@@ -41,12 +41,16 @@ def _split_syllable(lower: str) -> tuple[str, str, str] | None:
     while j < len(lower) and lower[j] in _VOWELS:
         j += 1
     onset, cluster, final = lower[:i], lower[i:j], lower[j:]
-    if not cluster or final not in _FINALS:
-        return None
-    # In "qu" and "gi" the u/i belongs to the onset when another vowel follows (quý, già, giữa).
     if len(cluster) > 1 and (onset, cluster[0]) in (("q", "u"), ("g", "i")):
         onset, cluster = onset + cluster[0], cluster[1:]
-    if len(cluster) > 3:
+    return onset, cluster, final
+
+
+def _split_syllable(lower: str) -> tuple[str, str, str] | None:
+    """`syllable_parts`, or None if the word is not shaped like a Vietnamese syllable (foreign
+    word, OCR junk): those are left as they are."""
+    onset, cluster, final = syllable_parts(lower)
+    if not cluster or final not in _FINALS or len(cluster) > 3:
         return None
     return onset, cluster, final
 

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections import Counter
 
+from domain.text.vietnamese import syllable_parts
+
 _TONE_MARKS = {"\u0301": 1, "\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0323": 5}
 _TONE_BY_ID = {v: k for k, v in _TONE_MARKS.items()}
 _SHARP, _HEAVY = 1, 5
@@ -52,15 +54,7 @@ def split_tone(word: str) -> tuple[str, int]:
 
 
 def _parts(base: str) -> tuple[str, str, str] | None:
-    i = 0
-    while i < len(base) and base[i] not in _VOWELS:
-        i += 1
-    j = i
-    while j < len(base) and base[j] in _VOWELS:
-        j += 1
-    onset, cluster, final = base[:i], base[i:j], base[j:]
-    if len(cluster) > 1 and (onset, cluster[0]) in (("q", "u"), ("g", "i")):
-        onset, cluster = onset + cluster[0], cluster[1:]
+    onset, cluster, final = syllable_parts(base)
     if onset == "g" and cluster == "i" and not final:
         return "gi", "i", ""  # "gì"
     return onset, cluster, final
