@@ -193,7 +193,8 @@ def _assert_written_once(settings: Settings, jobs: list[dict]) -> None:
         done = _events(job, "done")
         assert len(done) == 1 and done[0]["detail"] == "record written", job["history"]
         doc = es.get(index=settings.index_name("results"), id=job["result_id"])
-        assert doc["_version"] == job["task_payload"]["ingest_version"], job["history"]
+        assert doc["_source"]["ingest_version"] == job["task_payload"]["ingest_version"], \
+            job["history"]
 
 
 def _start_mid_ocr(settings: Settings, manifest: Path, env: dict[str, str], jobs: JobStore,

@@ -47,7 +47,8 @@ def test_init_creates_every_index_behind_its_alias(session_settings: Settings,
         assert list(indices) == [f"{alias}-v{mapping.version}-1"]
     # Running init again changes nothing.
     again = ensure_indices(es, session_settings, log=lambda _m: None)
-    assert all(target.endswith("-v1-1") for target in again.values())
+    assert again == {session_settings.index_name(name): f"{session_settings.index_name(name)}"
+                     f"-v{mapping.version}-1" for name, mapping in names.items()}
 
 
 def test_healthz_reports_both_services_up(session_settings: Settings) -> None:
