@@ -79,7 +79,8 @@ def test_compose_file_describes_a_secure_production_host() -> None:
     es_env = services["elasticsearch"]["environment"]
     assert es_env["xpack.security.enabled"] == "true"
     assert services["elasticsearch"]["image"].split(":")[1].startswith("8.")
-    assert "--appendonly" in services["redis"]["command"]
+    redis_command = " ".join(services["redis"]["command"])  # a shell line: the password is env
+    assert "--appendonly yes" in redis_command and "--requirepass" in redis_command
     assert "gunicorn" in services["web"]["command"]
     assert services["worker"]["command"][:2] == ["sohoa", "worker"]
     assert "ELASTIC_PASSWORD" in str(es_env)
