@@ -102,33 +102,6 @@ def test_sweeper_saves_a_batch_when_redis_restarts_without_its_queue(
     _verify_clean(fault_settings, manifest, total)
 
 
-def _scan_manifest(target: Path, count: int) -> Path:
-    """`count` single-file scanned records of the sample (PNG/JPEG/TIFF: Tesseract runs)."""
-    info = map(json.loads, (SAMPLE / "scan_info.jsonl").read_text().splitlines())
-    kinds = {r["result_id"]: r["kind"] for r in info}
-    chosen = [line for line in (SAMPLE / "manifest.jsonl").read_text().splitlines()
-              if kinds.get(json.loads(line)["result_id"]) in ("png", "jpg", "tif")][:count]
-    (target / "files").mkdir(parents=True)
-    for line in chosen:
-        for name in json.loads(line)["files"]:
-            shutil.copy(SAMPLE / name, target / name)
-    (target / "manifest.jsonl").write_text("\n".join(chosen) + "\n")
-    return target / "manifest.jsonl"
-
-
-def _tesseract_in_group(pgid: int) -> bool:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) == pgid and \
-                    (entry / "comm").read_text().strip() == "tesseract":
-                return True
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
-            continue
-    return False
-
-
 def _scan_manifest(target: Path, count: int, files_per_record: int = 1) -> Path:
     """`count` records of the sample's scans (PNG/JPEG/TIFF: Tesseract runs), each made of
     `files_per_record` of them."""
