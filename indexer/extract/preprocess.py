@@ -39,6 +39,15 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(paper, rgba).convert("RGB")
 
 
+def as_taken(image: Image.Image) -> Image.Image:
+    """The page as it came, in a mode Tesseract reads the way it reads the file itself."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("LA", "RGBA", "PA") or "transparency" in image.info:
+        return _flatten_alpha(image)
+    return to_ocr_grey(image) if image.mode.startswith("I") else image.convert("RGB")
+
+
 def to_ocr_grey(image: Image.Image) -> Image.Image:
     """One channel for OCR: bilevel stays bilevel, colour becomes its red channel."""
     if image.mode in ("1", "L"):

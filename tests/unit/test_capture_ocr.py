@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import random
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from indexer.evaluation.photos import draw_params, photograph
 from indexer.extract import extract_file
 from indexer.extract.legacy_encodings import font_encoding
 from indexer.extract.model import Deadline
+from indexer.extract.preprocess import as_taken
 from indexer.extract.scan import ocr_page
 from tests.support.paths import SHARED
 
@@ -121,3 +123,21 @@ def test_legacy_bytes_that_win_ansi_remaps_are_recovered(tmp_path: Path) -> None
 )
 def test_font_names_declare_legacy_encodings(name: str | None, expected: tuple) -> None:
     assert font_encoding(name) == expected
+
+
+@pytest.mark.skipif(not FONT.exists(), reason="needs the DejaVu fonts")
+def test_photo_reads_at_least_what_bare_tesseract_reads(tmp_path: Path) -> None:
+    params = dataclasses.replace(draw_params(random.Random(9)), light_low=0.6, blur=1.0)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(photograph(_page(LINES), 170, params, seed=9))
+    bare = subprocess.run(["tesseract", str(photo), "stdout", "-l", "vie"], check=True,
+                          capture_output=True, timeout=300).stdout.decode("utf-8")
+    ours, _ = _read(Image.open(photo), dpi=72)
+    truth = "\n".join(LINES)
+    assert word_recall(truth, ours) >= word_recall(truth, bare)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "CMYK", "I;16", "LA"])
+def test_as_taken_gives_tesseract_a_mode_it_reads(mode: str) -> None:
+    image = Image.new("RGB", (8, 8), (200, 30, 30)).convert(mode)
+    assert as_taken(image).mode in ("1", "L", "RGB")
