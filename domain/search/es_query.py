@@ -16,7 +16,7 @@ Scoring, in order of strength:
    result comes first.
 A *relaxed* search (domain.search.relax: the strict one found too little) is the same request
 with each free-text syllable widened to itself or its corrections from the index vocabulary
-(`Alternatives`), all but one of them required, the names and pairs looked up over those
+(`Corrections`), all but one of them required, the names and pairs looked up over those
 spellings too, and a bonus for matching the query as typed, so an exact match stays first.
 A gate keeps only results matching a code or most of the query's syllables, so totals and facets
 describe real matches rather than every document containing "giấy". Known phrases (segments:
@@ -28,7 +28,6 @@ scoring them costs much and ranks nothing.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +55,20 @@ from domain.validity import NOT_WITHDRAWN, valid_filter
 
 Options = Sequence[Sequence[str]]  # per syllable position: the spellings looked up
 
+
+@dataclass(frozen=True)
+class Corrections:
+    """A relaxed search's spellings per query syllable, each the syllable as typed first.
+
+    `close`: corrections that may stand for the syllable on their own (the gate, single
+    syllables). `wide`: those and more, looked up only beside a neighbour as typed (pairs,
+    whole names): a common word typed for another common word (`hùy` for `thùy`, `sinh` for
+    `đinh`) is too common to stand alone, but its pair or the whole name is rare and decisive.
+    """
+
+    close: tuple[tuple[str, ...], ...]
+    wide: tuple[tuple[str, ...], ...]
+
 HIGHLIGHT_PRE = "\ue000"  # private-use characters: the caller escapes the fragment, then
 HIGHLIGHT_POST = "\ue001"  # swaps these for markup
 SORTS = ("relevance", "issued_on", "issued_on_asc")
@@ -77,6 +90,7 @@ SCALED_ROLES = frozenset(ENTITY)
 KEY_PAIRS: tuple[tuple[str, str, float], ...] = ((TYPE, HOLDER, 15.0), (TYPE, AGENCY, 15.0))
 SHINGLE_WEIGHT = 1.0
 ACCENT_WEIGHT = 1.0  # the accented twin of every clause, added when the user typed marks
+ACCENT_PAIR_WEIGHT = 0.5
 WORDS_WEIGHT = 1.0
 NUMBER_BOOST = 60.0  # the record's own result number, above any code merely mentioned
 CODE_BOOST = 40.0
@@ -88,8 +102,7 @@ GATE_MSM = "3<75%"  # up to 3 syllables: all; more: three quarters
 CANDIDATE_WEIGHT = 0.8  # a corrected spelling scores a little less than the syllable as typed
 EXACT_BOOST = 1.0  # relaxed search: matching the query as typed (the strict gate)
 MAX_GRAMS = 256  # relaxed search: spellings of one n-gram looked up at most
-# Facets with a display name taken from a sub-aggregation, and every facet's size.
-NAMED_FACETS = {"agency_code": "agency_name", "procedure_code": "procedure_name"}
+# Every facet's size (display names of codes: domain.search.vocabulary.load_facet_names).
 FACET_SIZES = {"document_type": 50, "agency_code": 100, "agency_level": 5,
                "procedure_code": 100, "status": 5}
 
@@ -178,12 +191,32 @@ def _shingle_clauses(parsed: ParsedQuery, field: str, words: tuple[str, ...],
     return [_match(field, " ".join(words[a:b]), weight) for a, b in _runs(parsed)]
 
 
+def _folded_pairs(parsed: ParsedQuery) -> list[str]:
+    return [" ".join(parsed.folded[i : i + 2]) for a, b in _runs(parsed) for i in range(a, b - 1)]
+
+
+def _pair_clauses(pairs: Sequence[str], weight: float) -> list[dict[str, Any]]:
+    # One scored term per pair: what a `match` on the shingle field runs, pair by pair.
+    return [{"term": {TEXT_FOLDED_SHINGLES: {"value": p, "boost": weight}}} for p in pairs]
+
+
+def _one_corrected(options: Options) -> list[tuple[str, ...]]:
+    """The positions as typed, and every spelling with one position corrected: a query carries
+    one slip per name, and the product of every position's spellings grows as a power."""
+    typed = tuple(spellings[0] for spellings in options)
+    out = [typed]
+    for k, spellings in enumerate(options):
+        out += [(*typed[:k], other, *typed[k + 1:]) for other in spellings[1:]]
+    return out
+
+
 def _ngrams(options: Options, sizes: range) -> list[str]:
-    """Every n-gram of the positions' spellings (at most MAX_GRAMS spellings per n-gram)."""
+    """Every n-gram of the positions, as typed or with one correction (at most MAX_GRAMS
+    spellings per n-gram)."""
     grams: list[str] = []
     for n in sizes:
         for i in range(len(options) - n + 1):
-            spelt = itertools.islice(itertools.product(*options[i : i + n]), MAX_GRAMS)
+            spelt = _one_corrected(options[i : i + n])[:MAX_GRAMS]
             grams += [" ".join(words) for words in spelt]
     return grams
 
@@ -231,18 +264,33 @@ def relaxed_msm(n: int) -> int:
     return max(1, n - 1) if n <= 4 else (3 * n) // 4
 
 
-def _relaxed_gate(parsed: ParsedQuery, alts: Options) -> dict[str, Any]:
+def _relaxed_gate(parsed: ParsedQuery, alts: Corrections) -> dict[str, Any]:
     """Known phrases as in the strict gate; of the other syllables, all but one must match,
     each as typed or as one of its corrections (exact term lookups)."""
-    positions = [_spellings(alts[i]) for i in parsed.rest]
+    positions = [_spellings(alts.close[i]) for i in parsed.rest]
     gate: dict[str, Any] = {"bool": {"should": positions,
                                      "minimum_should_match": relaxed_msm(len(positions))}}
+    pairs = _rest_pairs(parsed, alts)
+    if pairs:
+        # With one syllable allowed to miss, the rest of a name may be common words (`Phương Hà`
+        # of `Liều Phương Hà`: most records hold both); a relaxed match must also hold two of
+        # the query's syllables side by side, in some spelling, or be a strict match.
+        side_by_side = {"terms": {TEXT_FOLDED_SHINGLES: pairs}}
+        gate["bool"]["filter"] = [{"bool": {"should": [side_by_side, _text_gate(parsed)],
+                                            "minimum_should_match": 1}}]
     if not parsed.segments:
         return gate
     return {"bool": {"filter": [_segment_gate(s) for s in parsed.segments], "must": [gate]}}
 
 
-def _gate(parsed: ParsedQuery, alts: Options | None = None) -> dict[str, Any]:
+def _rest_pairs(parsed: ParsedQuery, alts: Corrections) -> list[str]:
+    """Adjacent free-text syllables of the query, as typed or with one side corrected."""
+    rest = set(parsed.rest)
+    return [" ".join(p) for i in parsed.rest if i + 1 in rest
+            for p in _one_corrected(alts.wide[i : i + 2])]
+
+
+def _gate(parsed: ParsedQuery, alts: Corrections | None = None) -> dict[str, Any]:
     """Required: a code matches, or most of the query's syllables do (scored); relaxed (with
     `alts`), or all but one syllable in some spelling does."""
     options: list[dict[str, Any]] = []
@@ -256,44 +304,55 @@ def _gate(parsed: ParsedQuery, alts: Options | None = None) -> dict[str, Any]:
     return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
-def _relaxed_pairs(parsed: ParsedQuery, alts: Options) -> list[dict[str, Any]]:
-    """Adjacent pairs, as typed or corrected (the best spelling of each pair counts)."""
+def _relaxed_pairs(parsed: ParsedQuery, alts: Corrections,
+                   common: frozenset[str]) -> list[dict[str, Any]]:
+    """Adjacent pairs, as typed or with one side corrected (the best spelling counts). A pair
+    that most records hold as typed is left out: both its syllables are real and common, so
+    it ranks little and costs much."""
     clauses: list[dict[str, Any]] = []
     for start, end in _runs(parsed):
         for i in range(start, end - 1):
-            pairs = [" ".join(p) for p in itertools.product(alts[i], alts[i + 1])]
+            pairs = [" ".join(p) for p in _one_corrected(alts.wide[i : i + 2])]
+            if pairs[0] in common:
+                continue
             clauses.append(_spellings(pairs, TEXT_FOLDED_SHINGLES, SHINGLE_WEIGHT))
     return clauses
 
 
-def relaxed_clauses(parsed: ParsedQuery, alts: Options) -> list[dict[str, Any]]:
+def relaxed_clauses(parsed: ParsedQuery, alts: Corrections,
+                    common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """A relaxed search's extra evidence: the query as typed (bonus), names and pairs in the
     corrected spellings."""
     exact = {"constant_score": {"filter": _text_gate(parsed), "boost": EXACT_BOOST}}
-    return [exact, *_relaxed_pairs(parsed, alts), *_key_clauses(alts, KEYS_FOLDED, 1.0)]
+    return [exact, *_relaxed_pairs(parsed, alts, common),
+            *_key_clauses(alts.wide, KEYS_FOLDED, 1.0)]
 
 
-def scoring_clauses(parsed: ParsedQuery, alts: Options | None = None) -> list[dict[str, Any]]:
-    """Evidence scored on every match besides the gate: phrases (folded shingles) and whole
-    names (exact keys, accented ones too when marks were typed)."""
+def scoring_clauses(parsed: ParsedQuery, alts: Corrections | None = None,
+                    common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Evidence scored on every match besides the gate: phrases (folded shingles, but for the
+    `common` pairs, left to the rescore) and whole names (exact keys, accented ones too when
+    marks were typed)."""
     clauses: list[dict[str, Any]] = []
     if parsed.folded and alts:
-        clauses += relaxed_clauses(parsed, alts)
+        clauses += relaxed_clauses(parsed, alts, common)
     elif parsed.folded:
-        clauses += _shingle_clauses(parsed, TEXT_FOLDED_SHINGLES, parsed.folded, SHINGLE_WEIGHT)
+        rare = [p for p in _folded_pairs(parsed) if p not in common]
+        clauses += _pair_clauses(rare, SHINGLE_WEIGHT)
         clauses += _key_clauses(_single(parsed.folded), KEYS_FOLDED, 1.0)
     if parsed.has_diacritics:
         clauses += _key_clauses(_single(parsed.syllables), KEYS, ACCENT_WEIGHT)
     return clauses
 
 
-def refining_clauses(parsed: ParsedQuery) -> list[dict[str, Any]]:
-    """Evidence that only reorders close candidates: accents and whole words. Scored on the
-    best RESCORE_WINDOW matches only (a rescore), where it decides and costs little."""
-    clauses: list[dict[str, Any]] = []
+def refining_clauses(parsed: ParsedQuery,
+                     common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Evidence that only reorders close candidates: the common pairs, accents and whole words.
+    Scored on the best RESCORE_WINDOW matches only (a rescore), where it costs little."""
+    clauses = _pair_clauses([p for p in _folded_pairs(parsed) if p in common], SHINGLE_WEIGHT)
     if parsed.has_diacritics:
         clauses += _shingle_clauses(parsed, TEXT_SHINGLES, parsed.syllables,
-                                    ACCENT_WEIGHT * SHINGLE_WEIGHT)
+                                    ACCENT_PAIR_WEIGHT * SHINGLE_WEIGHT)
         if not clauses and parsed.rest:  # a lone syllable: no pair carries its marks
             clauses.append(_match(TEXT, parsed.rest_text, ACCENT_WEIGHT))
     if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
@@ -311,29 +370,30 @@ def ordering_clauses(today: dt.date) -> list[dict[str, Any]]:
 
 
 def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
-                alts: Options | None = None) -> dict[str, Any]:
+                alts: Corrections | None = None,
+                common: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The first-phase `query`: gate + scoring clauses, filtered. With no text, every result
     the filters allow, valid and newest first. `alts`: relaxed (see the module's docstring)."""
     if parsed.is_empty:
         must, should = [{"match_all": {}}], ordering_clauses(today)
     else:
-        must, should = [_gate(parsed, alts)], scoring_clauses(parsed, alts)
+        must, should = [_gate(parsed, alts)], scoring_clauses(parsed, alts, common)
     return {"bool": {"must": must, "filter": filter_clauses(filters, today), "should": should}}
 
 
-def rescore(parsed: ParsedQuery, today: dt.date, window: int,
-            relaxed: bool = False) -> dict[str, Any]:
+def rescore(parsed: ParsedQuery, today: dt.date, window: int, relaxed: bool = False,
+            common: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Second phase on the best `window` matches: refining + ordering scores are added. A
     relaxed search is not refined by accents and words as typed: they would reward exactly
     the syllables a misspelt query or a misread record lacks."""
-    refining = [] if relaxed else refining_clauses(parsed)
+    refining = [] if relaxed else refining_clauses(parsed, common)
     refine = {"bool": {"should": refining + ordering_clauses(today)}}
     return {"window_size": window,
             "query": {"rescore_query": refine, "query_weight": 1.0, "rescore_query_weight": 1.0}}
 
 
 def match_filter(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
-                 alts: Options | None = None) -> dict[str, Any]:
+                 alts: Corrections | None = None) -> dict[str, Any]:
     """The same matches as build_query, without scores: what totals and facets count."""
     clauses = filter_clauses(filters, today)
     if not parsed.is_empty:
@@ -342,15 +402,12 @@ def match_filter(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
 
 
 def _facet(field: str) -> dict[str, Any]:
-    agg: dict[str, Any] = {"terms": {"field": field, "size": FACET_SIZES[field]}}
-    if field in NAMED_FACETS:
-        agg["aggs"] = {"name": {"terms": {"field": NAMED_FACETS[field], "size": 1}}}
-    return agg
+    return {"terms": {"field": field, "size": FACET_SIZES[field]}}
 
 
 def aggregations(today: dt.date, with_options: bool = False) -> dict[str, Any]:
-    """Facets: counts per document type, agency (with its name), level, procedure (with its
-    name), status, and how many are valid today; `with_options` adds every value in the index
+    """Facets: counts per document type, agency, level, procedure, status, and how many are
+    valid today; `with_options` adds every value in the index
     (a `global` aggregation: the search form's lists, in the same round trip)."""
     aggs: dict[str, Any] = {field: _facet(field) for field in FACET_SIZES}
     aggs["valid"] = {"filter": valid_filter(today)}
@@ -359,13 +416,13 @@ def aggregations(today: dt.date, with_options: bool = False) -> dict[str, Any]:
     return aggs
 
 
-def highlight(parsed: ParsedQuery, alts: Options | None = None) -> dict[str, Any]:
+def highlight(parsed: ParsedQuery, alts: Corrections | None = None) -> dict[str, Any]:
     """Fragments from the full text and metadata; from the folded twins only when the user typed
     no marks (accented fields would light up just the syllables that happen to carry none).
     Each field gets its own plain `match` as highlight query: the highlighter need not pull
     terms out of the whole scoring query (most of the cost of a search otherwise)."""
     if alts:  # corrected spellings are in the folded field only
-        field, text = TEXT_FOLDED, " ".join(w for spellings in alts for w in spellings)
+        field, text = TEXT_FOLDED, " ".join(w for spellings in alts.wide for w in spellings)
     elif parsed.has_diacritics:
         field, text = TEXT, parsed.text
     else:
@@ -397,15 +454,17 @@ def build_search_body(
     sort: str = "relevance",
     page: int = 1,
     size: int = 10,
-    alts: Options | None = None,
+    alts: Corrections | None = None,
+    common_pairs: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The hits request: one page, ranked, highlighted; no total (see build_facets_body)."""
+    """The hits request: one page, ranked, highlighted; no total (see build_facets_body).
+    `common_pairs` (domain.search.pair_stats): folded pairs scored in the rescore only."""
     size = max(1, min(int(size), MAX_SIZE))
     start = (max(1, int(page)) - 1) * size
     if start + size > MAX_WINDOW:
         raise ValueError(f"page {page} is beyond the first {MAX_WINDOW} results")
     body: dict[str, Any] = {
-        "query": build_query(parsed, filters, today, alts),
+        "query": build_query(parsed, filters, today, alts, common_pairs),
         "sort": sort_clause(sort),
         "from": start,
         "size": size,
@@ -422,12 +481,13 @@ def build_search_body(
         body["_source"] = {"excludes": list(HIT_EXCLUDES)}
         if sort == "relevance":  # a rescore cannot go with any other sort
             body["rescore"] = rescore(parsed, today, max(RESCORE_WINDOW, start + size),
-                                      relaxed=bool(alts))
+                                      relaxed=bool(alts), common=common_pairs)
     return body
 
 
 def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
-                      with_options: bool = False, alts: Options | None = None) -> dict[str, Any]:
+                      with_options: bool = False,
+                      alts: Corrections | None = None) -> dict[str, Any]:
     """The counts request: the exact total and the facets of every match, nothing scored."""
     return {
         "query": match_filter(parsed, filters, today, alts),

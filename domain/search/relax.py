@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from domain.search.es_query import Corrections
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import TEXT_FOLDED, search_text_values
 from domain.text.vietnamese import fold_spelling, normalize, syllables
@@ -32,13 +33,17 @@ REAL_WORD_DOCS = 3
 MISREAD_RATIO = 0.2
 MISREAD_DOCS = 2  # a neighbour in this few records is a misread whatever the index's size
 CANDIDATES = 20  # per syllable: the syllable space is dense, and a misread is rare
+CONTEXT_CANDIDATES = 10  # per syllable, looked up beside a neighbour only (see Corrections)
+# Asked of the suggester: it ranks neighbours commonest first, and the rare ones (misreads of
+# a common word) must not fall off the end of its list.
+SUGGEST_SIZE = 50
 
 MAX_TERM_FREQ = 2_000_000_000  # absolute document count: every syllable may be misread
-Alternatives = tuple[tuple[str, ...], ...]  # per folded syllable: itself, then candidates
 _TOKEN_RE = re.compile(r"[^\W_]+")
 # Longer free text is not relaxed: the strict gate already lets a quarter of it miss, and the
 # relaxed request grows with every syllable (Elasticsearch caps a query's clauses).
 MAX_RELAXED_SYLLABLES = 12
+WHOLE_RUN = 4  # a run of free text this short (a name) is held as typed only whole
 
 
 def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
@@ -47,7 +52,7 @@ def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
     if not words:
         return None
     term = {"field": TEXT_FOLDED, "suggest_mode": "always", "max_edits": 1, "prefix_length": 0,
-            "min_word_length": 1, "size": CANDIDATES, "max_term_freq": MAX_TERM_FREQ}
+            "min_word_length": 1, "size": SUGGEST_SIZE, "max_term_freq": MAX_TERM_FREQ}
     # How many records hold each syllable as typed: decides which way a correction may go.
     counts = {w: {"term": {TEXT_FOLDED: w}} for w in words}
     return {"size": 0, "track_total_hits": False, "query": {"match_none": {}},
@@ -63,61 +68,117 @@ def _typed_counts(response: Mapping[str, Any]) -> tuple[dict[str, int], int]:
     return counts, int(every.get("doc_count", 0))
 
 
+def _common(docs: int, records: int) -> bool:
+    return docs >= max(REAL_WORD_DOCS, COMMON_SHARE * records)
+
+
 def _keep(typed_docs: int, candidate_docs: int, records: int) -> bool:
     """A rare or unknown syllable may become any neighbour (a slip); a common real word only
     a much rarer one (the record's text misread it)."""
-    common = typed_docs >= max(REAL_WORD_DOCS, COMMON_SHARE * records)
-    return not common or candidate_docs <= max(MISREAD_DOCS, typed_docs * MISREAD_RATIO)
+    return (not _common(typed_docs, records)
+            or candidate_docs <= max(MISREAD_DOCS, typed_docs * MISREAD_RATIO))
 
 
-def candidates_from(response: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Folded syllable -> indexed syllables one edit away worth trying, most frequent first."""
+Candidates = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+def candidates_from(response: Mapping[str, Any]) -> Candidates:
+    """Folded syllable -> (corrections that may stand alone, further ones for pairs and names
+    only): indexed syllables one edit away, most frequent first.
+
+    A common word is never a correction on its own, whatever was typed: as a required term it
+    would make the relaxed search walk most of the index (at a million records, `năm` is in
+    every one) while telling nothing; beside its neighbour (a pair, a whole name) it is cheap
+    and decisive. The relaxed gate lets one syllable miss anyway, which covers one slip."""
     typed, records = _typed_counts(response)
-    out: dict[str, tuple[str, ...]] = {}
+    out: Candidates = {}
     for entry in response.get("suggest", {}).get(SUGGESTER, []):
         word = entry["text"]
         options = sorted(entry.get("options", []), key=lambda o: (-o.get("freq", 0), o["text"]))
-        out[word] = tuple(o["text"] for o in options if o["text"] != word
-                          and _keep(typed.get(word, 0), int(o.get("freq", 0)), records))
+        close: list[str] = []
+        context: list[str] = []
+        for option in options:
+            if option["text"] == word:
+                continue
+            freq = int(option.get("freq", 0))
+            kept = _keep(typed.get(word, 0), freq, records) and not _common(freq, records)
+            (close if kept else context).append(option["text"])
+        out[word] = (tuple(close[:CANDIDATES]), tuple(context[:CONTEXT_CANDIDATES]))
     return out
 
 
-def alternatives(parsed: ParsedQuery, candidates: Mapping[str, Sequence[str]]) -> Alternatives:
+def alternatives(parsed: ParsedQuery, candidates: Candidates) -> Corrections:
     """Each folded syllable with its candidates (only at the positions that may be corrected)."""
     fuzzy = set(parsed.fuzzy_positions)
-    return tuple((word, *(candidates.get(word, ()) if i in fuzzy else ()))
-                 for i, word in enumerate(parsed.folded))
+    close: list[tuple[str, ...]] = []
+    wide: list[tuple[str, ...]] = []
+    for i, word in enumerate(parsed.folded):
+        alone, beside = candidates.get(word, ((), ())) if i in fuzzy else ((), ())
+        close.append((word, *alone))
+        wide.append((word, *alone, *beside))
+    return Corrections(close=tuple(close), wide=tuple(wide))
 
 
-def _pairs(words: Sequence[str]) -> set[tuple[str, str]]:
-    return set(itertools.pairwise(words))
+def _pairs(words: Sequence[str]) -> list[tuple[str, str]]:
+    return list(itertools.pairwise(words))
+
+
+def _runs(positions: Sequence[int]) -> list[list[int]]:
+    """Maximal runs of adjacent positions (free text between known phrases)."""
+    runs: list[list[int]] = []
+    for i in positions:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return any(list(haystack[i:i + n]) == list(needle) for i in range(len(haystack) - n + 1))
 
 
 def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
-    """Whether the record holds every free-text syllable of the query as typed, and most of
-    its adjacent pairs side by side (not merely scattered over a long text)."""
-    held: set[str] = set()
-    pairs: set[tuple[str, str]] = set()
-    for value in search_text_values(source, source.get("text")):
-        words = [fold_spelling(s) for s in syllables(value)]
-        held.update(words)
-        pairs |= _pairs(words)
-    rest = set(parsed.rest)
-    if any(parsed.folded[i] not in held for i in rest):
+    """Whether the record holds the query's free text as typed: every syllable, each short run
+    (a name, up to WHOLE_RUN syllables) whole and in order in one field, and most adjacent
+    pairs of a longer run side by side (not merely scattered over a long text: `Tây Hồ thành
+    phố` and `Lương Thanh Quyên` hold every pair of `Hồ Thanh Quyên`, but not the name)."""
+    values = [[fold_spelling(s) for s in syllables(value)]
+              for value in search_text_values(source, source.get("text"))]
+    held = {w for words in values for w in words}
+    pairs = {pair for words in values for pair in _pairs(words)}
+    if any(parsed.folded[i] not in held for i in parsed.rest):
         return False
-    wanted = [(parsed.folded[i], parsed.folded[i + 1]) for i in rest if i + 1 in rest]
-    return 2 * sum(pair in pairs for pair in wanted) > len(wanted) if wanted else True
+    for run in _runs(parsed.rest):
+        words = [parsed.folded[i] for i in run]
+        if len(words) <= WHOLE_RUN:
+            if len(words) > 1 and not any(_contains(v, words) for v in values):
+                return False
+        elif 2 * sum(pair in pairs for pair in _pairs(words)) <= len(words) - 1:
+            return False
+    return True
 
 
-def worth_relaxing(parsed: ParsedQuery, strict_total: int,
-                   top: Mapping[str, Any] | None) -> bool:
+def _typed_as_indexed(parsed: ParsedQuery, common_pairs: frozenset[str]) -> bool:
+    """Every adjacent pair of the free text is one that many records hold: the query is spelt
+    as the index spells it (a slip or a misread makes a rare pair)."""
+    rest = set(parsed.rest)
+    pairs = [f"{parsed.folded[i]} {parsed.folded[i + 1]}" for i in parsed.rest if i + 1 in rest]
+    return bool(pairs) and all(pair in common_pairs for pair in pairs)
+
+
+def worth_relaxing(parsed: ParsedQuery, strict_total: int, top: Mapping[str, Any] | None,
+                   common_pairs: frozenset[str] = frozenset()) -> bool:
     """Relax when there is free text (at most MAX_RELAXED_SYLLABLES syllables of it) and the
-    strict reading found too little: nothing, or a
-    best match holding the query's words only scattered (what a close spelling would find
-    side by side is then likely elsewhere)."""
+    strict reading found too little: nothing, or a best match holding the query's words only
+    scattered (what a close spelling would find side by side is then likely elsewhere) unless
+    every pair of the query is common in the index (`common_pairs`)."""
     if not parsed.rest or len(parsed.rest) > MAX_RELAXED_SYLLABLES:
         return False
-    return strict_total == 0 or top is None or not holds_as_typed(parsed, top)
+    if strict_total == 0 or top is None:
+        return True
+    return not _typed_as_indexed(parsed, common_pairs) and not holds_as_typed(parsed, top)
 
 
 def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
@@ -137,12 +198,12 @@ def _chosen(variants: tuple[str, ...], spellings: Mapping[str, str]) -> str | No
     return next((spellings[v] for v in variants[1:] if v in spellings), None)
 
 
-def did_you_mean(parsed: ParsedQuery, alts: Alternatives,
+def did_you_mean(parsed: ParsedQuery, alts: Corrections,
                  source: Mapping[str, Any]) -> str | None:
     """The query as typed, each syllable the best relaxed hit lacks replaced by the candidate it
     holds; None when nothing would change."""
     spellings = _spellings(source)
-    fixes = {i: word for i, variants in enumerate(alts)
+    fixes = {i: word for i, variants in enumerate(alts.wide)
              if len(variants) > 1 and (word := _chosen(variants, spellings))}
     if not fixes:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
@@ -17,11 +17,17 @@ from elasticsearch import ConnectionError as EsConnectionError
 
 from domain.search import highlights, relax
 from domain.search import suggest as suggest_terms
-from domain.search.es_query import SearchFilters, build_facets_body, build_search_body
+from domain.search.es_query import (
+    Corrections,
+    SearchFilters,
+    build_facets_body,
+    build_search_body,
+)
+from domain.search.pair_stats import PairStats
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import highlight_sources
-from domain.search.vocabulary import VocabularyCache
+from domain.search.vocabulary import FacetNames, IndexCache, VocabularyCache, load_facet_names
 from domain.settings import Settings
 from domain.validity import LABELS, validity_state
 
@@ -35,6 +41,8 @@ EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from"
 
 
 VOCABULARIES = VocabularyCache()
+FACET_NAMES = IndexCache(load_facet_names)
+PAIR_STATS = PairStats()
 
 
 class SearchUnavailable(Exception):
@@ -45,24 +53,24 @@ class SearchFailed(Exception):
     """Elasticsearch refused a search for another reason (a bug on our side, never the input)."""
 
 
-def _buckets(agg: dict[str, Any]) -> list[dict[str, Any]]:
+def _buckets(agg: dict[str, Any], names: Mapping[str, str]) -> list[dict[str, Any]]:
     out = []
     for bucket in agg.get("buckets", []):
         item: dict[str, Any] = {"value": bucket["key"], "count": bucket["doc_count"]}
-        names = bucket.get("name", {}).get("buckets")
-        if names:
-            item["name"] = names[0]["key"]
+        if bucket["key"] in names:
+            item["name"] = names[bucket["key"]]
         out.append(item)
     return out
 
 
-def facets_from(aggs: dict[str, Any]) -> dict[str, Any]:
+def facets_from(aggs: dict[str, Any], names: FacetNames | None = None) -> dict[str, Any]:
+    """Facets from the counts' aggregations, each code with its display name when known."""
     facets: dict[str, Any] = {}
     for name, agg in aggs.items():
         if name == "everything" or not isinstance(agg, dict):
             continue
         if "buckets" in agg:
-            facets[name] = _buckets(agg)
+            facets[name] = _buckets(agg, (names or {}).get(name, {}))
         elif "doc_count" in agg:
             facets[name] = agg["doc_count"]
     return facets
@@ -136,24 +144,33 @@ def parse(client: Elasticsearch, index: str, q: str) -> ParsedQuery:
     return parse_query(q, _guarded(index, lambda: VOCABULARIES.get(client, index)))
 
 
+def _common_pairs(client: Elasticsearch, index: str, parsed: ParsedQuery) -> frozenset[str]:
+    if len(parsed.folded) < 2:
+        return frozenset()
+    return _guarded(index, lambda: PAIR_STATS.get(client, index, parsed.folded_text))
+
+
 def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_options: bool,
-            alts: relax.Alternatives | None = None) -> list[dict[str, Any]]:
+            alts: Corrections | None = None,
+            common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """The ranked page and its counts (relaxed when `alts` are given)."""
     hits = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
-                             page=request.page, size=request.size, alts=alts)
+                             page=request.page, size=request.size, alts=alts,
+                             common_pairs=common)
     counts = build_facets_body(parsed, filters=request.filters, today=today,
                                with_options=with_options, alts=alts)
     return [hits, counts]
 
 
 def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
-             today: dt.date, with_options: bool
-             ) -> tuple[list[dict[str, Any]], relax.Alternatives]:
+             today: dt.date, with_options: bool, common: frozenset[str]
+             ) -> tuple[list[dict[str, Any]], Corrections]:
     """The relaxed page and counts, over corrections asked of the index's vocabulary first."""
     asked = relax.suggest_body(parsed)
     suggested = execute(client, index, [asked])[0] if asked else {}
     alts = relax.alternatives(parsed, relax.candidates_from(suggested))
-    return execute(client, index, _bodies(parsed, request, today, with_options, alts)), alts
+    bodies = _bodies(parsed, request, today, with_options, alts, common)
+    return execute(client, index, bodies), alts
 
 
 def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
@@ -172,26 +189,30 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     asked of the index, and a relaxed `_msearch` sent over them.
     """
     parsed = parse(client, index, request.q)
-    bodies = _bodies(parsed, request, today, with_options)
+    common = _common_pairs(client, index, parsed)
+    bodies = _bodies(parsed, request, today, with_options, common=common)
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page
-        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1))
+        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
+                                        common_pairs=common))
     ranked, counted, *first = execute(client, index, bodies)
     relaxed, did_you_mean = False, None
     strict_total = counted["hits"]["total"]["value"]
     top = next((h.get("_source", {}) for h in (first or [ranked])[0]["hits"]["hits"]), None)
-    if relax.worth_relaxing(parsed, strict_total, top):
-        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options)
+    if relax.worth_relaxing(parsed, strict_total, top, common):
+        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options,
+                                             common)
         if wide_counts["hits"]["total"]["value"] >= strict_total:
             ranked, counted, relaxed = wide, wide_counts, True
             top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
             if top is not None:
                 did_you_mean = relax.did_you_mean(parsed, alts, top)
-    return _answer(request, today, ranked, counted, with_options) | {
+    names = _guarded(index, lambda: FACET_NAMES.get(client, index))
+    return _answer(request, today, ranked, counted, with_options, names) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}
 
 
 def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
-            counted: dict[str, Any], with_options: bool) -> dict[str, Any]:
+            counted: dict[str, Any], with_options: bool, names: FacetNames) -> dict[str, Any]:
     total = counted["hits"]["total"]["value"]
     aggs = counted.get("aggregations", {})
     answer: dict[str, Any] = {
@@ -202,10 +223,10 @@ def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
         "sort": request.sort,
         "today": today.isoformat(),
         "hits": [map_hit(hit, today) for hit in ranked["hits"]["hits"]],
-        "facets": facets_from(aggs),
+        "facets": facets_from(aggs, names),
     }
     if with_options and "everything" in aggs:
-        answer["options"] = facets_from(aggs["everything"])
+        answer["options"] = facets_from(aggs["everything"], names)
     return answer
 
 

@@ -129,8 +129,6 @@ def forgiving_run(services: str) -> Iterator[dict[str, Any]]:
         es.indices.delete(index=[ours_index, base_index], ignore_unavailable=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 acceptance not met yet on dev-text: "
-                   "ocr-damaged 0.900 and typo 0.942 nDCG@10 (< 0.95); every kind beats stock")
 def test_forgiving_kinds_found_and_better_than_stock(forgiving_run: dict[str, Any]) -> None:
     ours, base = forgiving_run["ours"]["by_kind"], forgiving_run["baseline"]["by_kind"]
     print("\n" + se.format_report(forgiving_run["ours"], forgiving_run["baseline"]))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.search import pair_stats
 from domain.search.es_query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -158,12 +159,23 @@ def test_a_known_phrase_gates_by_key_or_text_and_is_not_scored_as_free_text() ->
     assert '{"term": {"search.keys_folded": "t:giay phep xay dung"}}' in gate
     assert '"query": "giay phep xay dung", "minimum_should_match"' in gate
     assert '"query": "nguyen van an", "minimum_should_match"' in gate
-    shingles = [c["match"]["search.text_folded.shingles"]["query"]
+    shingles = [c["term"]["search.text_folded.shingles"]["value"]
                 for c in body["query"]["bool"]["should"]
-                if "search.text_folded.shingles" in c.get("match", {})]
+                if "search.text_folded.shingles" in c.get("term", {})]
     # Pairs inside the type are common to every candidate; the pair bridging type and name
     # and those of the name stay.
-    assert shingles == ["dung nguyen van an"]
+    assert shingles == ["dung nguyen", "nguyen van", "van an"]
+
+
+def test_common_pairs_are_scored_in_the_rescore_only() -> None:
+    parsed = parse_query("đăng ký khai sinh Nguyễn Văn An")
+    body = build_search_body(parsed, filters=SearchFilters(), today=TODAY,
+                             common_pairs=frozenset({"dang ki", "van an"}))
+    first = json.dumps(body["query"], ensure_ascii=False)
+    second = json.dumps(body["rescore"], ensure_ascii=False)
+    assert '"value": "khai sinh"' in first and '"value": "khai sinh"' not in second
+    for common in ("dang ki", "van an"):
+        assert f'"value": "{common}"' not in first and f'"value": "{common}"' in second
     filters = SearchFilters(
         agency_code=("H26.CG",),
         agency_level=("district",),
@@ -224,3 +236,12 @@ def test_facets_highlight_sort_and_paging() -> None:
         _body("x", sort="random")
     with pytest.raises(ValueError, match="beyond"):
         _body("x", page=10_000)
+
+
+def test_common_pairs_from_a_term_vector_answer() -> None:
+    answer = {"term_vectors": {"search.text_folded.shingles": {
+        "field_statistics": {"doc_count": 1000},
+        "terms": {"giay chung": {"doc_freq": 900}, "nhan co": {"doc_freq": 50},
+                  "co so": {"doc_freq": 51}}}}}
+    assert pair_stats.common_pairs(answer, share=0.05) == {"giay chung", "co so"}
+    assert pair_stats.common_pairs({}) == frozenset()

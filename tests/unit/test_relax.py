@@ -13,6 +13,7 @@ import pytest
 from domain.search import query_kinds, relax
 from domain.search import suggest as sg
 from domain.search.es_query import (
+    Corrections,
     SearchFilters,
     build_facets_body,
     build_search_body,
@@ -44,26 +45,34 @@ def test_suggest_body_asks_only_long_free_text_syllables() -> None:
 
 
 def test_common_word_widens_only_to_rarer_misreads_rare_one_to_anything() -> None:
-    response = _suggested({"minh": [("dinh", 500), ("mlnh", 1)], "khan": [("khanh", 90)]},
+    response = _suggested({"minh": [("dinh", 500), ("mlnh", 1)],
+                           "khan": [("khanh", 90), ("khzn", 1)]},
                           typed={"minh": 400, "khan": 4})
     found = relax.candidates_from(response)
-    assert found == {"minh": ("mlnh",), "khan": ("khanh",)}
+    # A common neighbour (of any word) is kept for pairs and names only.
+    assert found == {"minh": (("mlnh",), ("dinh",)), "khan": (("khzn",), ("khanh",))}
 
 
 def test_alternatives_put_the_typed_syllable_first_and_skip_short_ones() -> None:
     parsed = parse_query("Bùi An Khán")
-    alts = relax.alternatives(parsed, {"bui": ("vui",), "an": ("anh",), "khan": ("khanh",)})
-    assert alts == (("bui", "vui"), ("an",), ("khan", "khanh"))
+    alts = relax.alternatives(parsed, {"bui": (("vui",), ("bai",)), "an": (("anh",), ()),
+                                       "khan": (("khanh",), ())})
+    assert alts.close == (("bui", "vui"), ("an",), ("khan", "khanh"))
+    assert alts.wide == (("bui", "vui", "bai"), ("an",), ("khan", "khanh"))
 
 
 def test_relaxed_request_requires_all_but_one_syllable_in_some_spelling() -> None:
     parsed = parse_query("Phan Diệu Hạnhh")
-    alts = (("phan",), ("dieu",), ("hanhh", "hanh"))
+    alts = Corrections(close=(("phan",), ("dieu",), ("hanhh", "hanh")),
+                       wide=(("phan", "than"), ("dieu",), ("hanhh", "hanh")))
     body = build_search_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
     text = json.dumps(body["query"], ensure_ascii=False)
     assert '"minimum_should_match": 2' in text
     assert '"value": "hanh", "boost": 0.8' in text
     assert "n:phan dieu hanh" in text  # the holder key in the corrected spelling
+    # A wide candidate only beside the syllables as typed, never on its own or twice corrected.
+    assert '"value": "than"' not in text and "than dieu" in text
+    assert '"n:than dieu hanhh"' in text and '"n:than dieu hanh"' not in text
     assert body["rescore"]["query"]["rescore_query"]["bool"]["should"]  # validity, recency
     counts = build_facets_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
     assert counts["query"]["bool"]["filter"][0] == body["query"]["bool"]["must"][0]
@@ -71,11 +80,11 @@ def test_relaxed_request_requires_all_but_one_syllable_in_some_spelling() -> Non
 
 def test_codes_stay_exact_in_a_relaxed_request() -> None:
     parsed = parse_query("Phan Diệu Hạnhh 001066357029")
-    alts = relax.alternatives(parsed, {"hanhh": ("hanh",), "phan": ("than",)})
+    alts = relax.alternatives(parsed, {"hanhh": (("hanh",), ()), "phan": (("than",), ())})
     body = build_search_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
     text = json.dumps(body["query"])
     assert "001066357029" in text and "001066357028" not in text
-    assert all("0010663" not in w for spellings in alts for w in spellings)
+    assert all("0010663" not in w for spellings in alts.wide for w in spellings)
 
 
 @pytest.mark.parametrize(("n", "msm"), [(1, 1), (2, 1), (3, 2), (4, 3), (8, 6)])
@@ -93,11 +102,22 @@ def test_holds_as_typed_wants_the_words_side_by_side() -> None:
     assert not relax.worth_relaxing(parsed, 5, side_by_side)
     assert relax.worth_relaxing(parsed, 0, None)
     assert not relax.worth_relaxing(parse_query("125/GPXD-UBND"), 0, None)
+    # Every pair common in the index: spelt as the index spells it, whatever the best hit.
+    assert not relax.worth_relaxing(parsed, 5, scattered, frozenset({"hoang van", "van minh"}))
+    assert relax.worth_relaxing(parsed, 5, scattered, frozenset({"hoang van"}))
+    assert relax.worth_relaxing(parsed, 0, None, frozenset({"hoang van", "van minh"}))
+
+
+def test_a_name_is_held_as_typed_only_whole() -> None:
+    parsed = parse_query("Hồ Thanh Quyên")
+    pairs_apart = {"holder_name": "Lương Thanh Quyên", "text": "quận Tây Hồ thành phố Hà Nội"}
+    assert not relax.holds_as_typed(parsed, pairs_apart)
+    assert relax.holds_as_typed(parsed, {"holder_name": "", "text": "ký: Hồ Thanh Quyên"})
 
 
 def test_did_you_mean_takes_the_spelling_the_best_hit_holds() -> None:
     parsed = parse_query("giấy phép xây dựng Phan Diệu Hạnhh")
-    alts = relax.alternatives(parsed, {"hanhh": ("hanh", "hinh")})
+    alts = relax.alternatives(parsed, {"hanhh": (("hanh", "hinh"), ())})
     hit = {"holder_name": "Phan Diệu Hạnh", "document_type": "Giấy phép xây dựng", "text": ""}
     assert relax.did_you_mean(parsed, alts, hit) == "giấy phép xây dựng phan diệu hạnh"
     exact = parse_query("giấy phép xây dựng Phan Diệu Hạnh")
