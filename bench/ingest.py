@@ -146,7 +146,7 @@ def underthesea_throughput() -> dict[str, float]:
 
 def photo_part(root: Path) -> dict[str, float]:
     """Pages/s on the photo set (`sohoa eval captures`, default seed), 2 workers beside bare
-    tesseract with 2 processes: photos cost more (page finding, rectification, two readings)."""
+    tesseract with 2 processes: photos cost more (page finding, rectification, three readings)."""
     build_photo_set(SAMPLE, root / "photos")
     files = sorted((root / "photos" / "files").iterdir())
     bare = bare_tesseract(files, 2, root)

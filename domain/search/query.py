@@ -93,6 +93,9 @@ class ParsedQuery:
     # input.
     words: tuple[str, ...] = ()
     segments: tuple[Segment, ...] = ()
+    # Folded syllables most records of the index hold (domain.search.term_stats), set before
+    # the requests are built: the gate takes them as present (see domain.search.es_query).
+    common: frozenset[str] = frozenset()
 
     @property
     def code_terms(self) -> tuple[str, ...]:

@@ -18,13 +18,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.search.es_query import Corrections
+from domain.search.es_query import Corrections, relaxed_msm, strict_msm
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import TEXT_FOLDED, search_text_values
+from domain.search.term_stats import TermStats
 from domain.text.vietnamese import fold_spelling, normalize, syllables
 
 SUGGESTER = "syllables"
-FREQ = "typed"
 # A syllable as typed held by at least this share of the records (and REAL_WORD_DOCS) is a
 # common real word: it is only widened to much rarer neighbours (misreads of it in OCR text),
 # never to other common words. A rarer one may be a slip for any neighbour (`khán` for `khánh`).
@@ -53,19 +53,8 @@ def suggest_body(parsed: ParsedQuery) -> dict[str, Any] | None:
         return None
     term = {"field": TEXT_FOLDED, "suggest_mode": "always", "max_edits": 1, "prefix_length": 0,
             "min_word_length": 1, "size": SUGGEST_SIZE, "max_term_freq": MAX_TERM_FREQ}
-    # How many records hold each syllable as typed: decides which way a correction may go.
-    counts = {w: {"term": {TEXT_FOLDED: w}} for w in words}
     return {"size": 0, "track_total_hits": False, "query": {"match_none": {}},
-            "aggs": {FREQ: {"global": {}, "aggs": {FREQ: {"filters": {"filters": counts}}}}},
             "suggest": {"text": " ".join(words), SUGGESTER: {"term": term}}}
-
-
-def _typed_counts(response: Mapping[str, Any]) -> tuple[dict[str, int], int]:
-    """(records holding each syllable as typed, records in the index)."""
-    every = response.get("aggregations", {}).get(FREQ, {})
-    buckets = every.get(FREQ, {}).get("buckets", {})
-    counts = {word: int(b.get("doc_count", 0)) for word, b in buckets.items()}
-    return counts, int(every.get("doc_count", 0))
 
 
 def _common(docs: int, records: int) -> bool:
@@ -82,15 +71,16 @@ def _keep(typed_docs: int, candidate_docs: int, records: int) -> bool:
 Candidates = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
-def candidates_from(response: Mapping[str, Any]) -> Candidates:
+def candidates_from(response: Mapping[str, Any], stats: TermStats) -> Candidates:
     """Folded syllable -> (corrections that may stand alone, further ones for pairs and names
     only): indexed syllables one edit away, most frequent first.
 
     A common word is never a correction on its own, whatever was typed: as a required term it
     would make the relaxed search walk most of the index (at a million records, `năm` is in
     every one) while telling nothing; beside its neighbour (a pair, a whole name) it is cheap
-    and decisive. The relaxed gate lets one syllable miss anyway, which covers one slip."""
-    typed, records = _typed_counts(response)
+    and decisive. The relaxed gate lets one syllable miss anyway, which covers one slip.
+    `stats` says how many records hold each syllable as typed."""
+    typed, records = stats.syllables, stats.records
     out: Candidates = {}
     for entry in response.get("suggest", {}).get(SUGGESTER, []):
         word = entry["text"]
@@ -139,13 +129,31 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     return any(list(haystack[i:i + n]) == list(needle) for i in range(len(haystack) - n + 1))
 
 
+def _folded_values(source: Mapping[str, Any]) -> list[list[str]]:
+    return [[fold_spelling(s) for s in syllables(value)]
+            for value in search_text_values(source, source.get("text"))]
+
+
+def holds_every_syllable(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
+    held = {w for words in _folded_values(source) for w in words}
+    return all(parsed.folded[i] in held for i in parsed.rest)
+
+
+def widens(parsed: ParsedQuery, alts: Corrections) -> bool:
+    """Whether the relaxed search can find records the strict one did not: some syllable has a
+    correction, or the relaxed gate lets a syllable miss where the strict one does not."""
+    if any(len(spellings) > 1 for spellings in alts.wide):
+        return True
+    n = len(parsed.rest)
+    return relaxed_msm(n) < strict_msm(n)
+
+
 def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
     """Whether the record holds the query's free text as typed: every syllable, each short run
     (a name, up to WHOLE_RUN syllables) whole and in order in one field, and most adjacent
     pairs of a longer run side by side (not merely scattered over a long text: `Tây Hồ thành
     phố` and `Lương Thanh Quyên` hold every pair of `Hồ Thanh Quyên`, but not the name)."""
-    values = [[fold_spelling(s) for s in syllables(value)]
-              for value in search_text_values(source, source.get("text"))]
+    values = _folded_values(source)
     held = {w for words in values for w in words}
     pairs = {pair for words in values for pair in _pairs(words)}
     if any(parsed.folded[i] not in held for i in parsed.rest):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
@@ -23,10 +24,10 @@ from domain.search.es_query import (
     build_facets_body,
     build_search_body,
 )
-from domain.search.pair_stats import PairStats
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import highlight_sources
+from domain.search.term_stats import TermStats, TermStatsCache
 from domain.search.vocabulary import FacetNames, IndexCache, VocabularyCache, load_facet_names
 from domain.settings import Settings
 from domain.validity import LABELS, validity_state
@@ -42,7 +43,7 @@ EXTRA_FIELDS = ("procedure_code", "procedure_name", "agency_level", "valid_from"
 
 VOCABULARIES = VocabularyCache()
 FACET_NAMES = IndexCache(load_facet_names)
-PAIR_STATS = PairStats()
+TERM_STATS = TermStatsCache()
 
 
 class SearchUnavailable(Exception):
@@ -144,10 +145,10 @@ def parse(client: Elasticsearch, index: str, q: str) -> ParsedQuery:
     return parse_query(q, _guarded(index, lambda: VOCABULARIES.get(client, index)))
 
 
-def _common_pairs(client: Elasticsearch, index: str, parsed: ParsedQuery) -> frozenset[str]:
-    if len(parsed.folded) < 2:
-        return frozenset()
-    return _guarded(index, lambda: PAIR_STATS.get(client, index, parsed.folded_text))
+def _term_stats(client: Elasticsearch, index: str, parsed: ParsedQuery) -> TermStats:
+    if not parsed.folded:
+        return TermStats()
+    return _guarded(index, lambda: TERM_STATS.get(client, index, parsed.folded_text))
 
 
 def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_options: bool,
@@ -162,15 +163,16 @@ def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_op
     return [hits, counts]
 
 
-def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
-             today: dt.date, with_options: bool, common: frozenset[str]
-             ) -> tuple[list[dict[str, Any]], Corrections]:
-    """The relaxed page and counts, over corrections asked of the index's vocabulary first."""
+def _corrections(client: Elasticsearch, index: str, parsed: ParsedQuery,
+                 stats: TermStats) -> Corrections:
+    """Corrections of the query's syllables, asked of the index's vocabulary."""
     asked = relax.suggest_body(parsed)
     suggested = execute(client, index, [asked])[0] if asked else {}
-    alts = relax.alternatives(parsed, relax.candidates_from(suggested))
-    bodies = _bodies(parsed, request, today, with_options, alts, common)
-    return execute(client, index, bodies), alts
+    return relax.alternatives(parsed, relax.candidates_from(suggested, stats))
+
+
+def _top(response: dict[str, Any]) -> dict[str, Any] | None:
+    return next((h.get("_source", {}) for h in response["hits"]["hits"]), None)
 
 
 def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
@@ -189,7 +191,9 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     asked of the index, and a relaxed `_msearch` sent over them.
     """
     parsed = parse(client, index, request.q)
-    common = _common_pairs(client, index, parsed)
+    stats = _term_stats(client, index, parsed)
+    parsed = replace(parsed, common=stats.common_syllables())
+    common = stats.common_pairs()
     bodies = _bodies(parsed, request, today, with_options, common=common)
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page
         bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
@@ -197,15 +201,20 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     ranked, counted, *first = execute(client, index, bodies)
     relaxed, did_you_mean = False, None
     strict_total = counted["hits"]["total"]["value"]
-    top = next((h.get("_source", {}) for h in (first or [ranked])[0]["hits"]["hits"]), None)
+    top = _top(first[0] if first else ranked)
     if relax.worth_relaxing(parsed, strict_total, top, common):
-        (wide, wide_counts), alts = _relaxed(client, index, parsed, request, today, with_options,
-                                             common)
-        if wide_counts["hits"]["total"]["value"] >= strict_total:
-            ranked, counted, relaxed = wide, wide_counts, True
-            top = next((h.get("_source", {}) for h in ranked["hits"]["hits"]), None)
-            if top is not None:
-                did_you_mean = relax.did_you_mean(parsed, alts, top)
+        alts = _corrections(client, index, parsed, stats)
+        if relax.widens(parsed, alts):
+            wide, wide_counts = execute(client, index, _bodies(
+                parsed, request, today, with_options, alts, common))
+            if wide_counts["hits"]["total"]["value"] >= strict_total:
+                ranked, counted, relaxed = wide, wide_counts, True
+                top = _top(ranked)
+                did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
+        else:
+            # No correction, and the strict gate already lets a syllable miss: a relaxed search
+            # would find the same records. The strict page stands, marked when it is partial.
+            relaxed = top is not None and not relax.holds_every_syllable(parsed, top)
     names = _guarded(index, lambda: FACET_NAMES.get(client, index))
     return _answer(request, today, ranked, counted, with_options, names) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from domain.search import pair_stats
+from domain.search import term_stats
 from domain.search.es_query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -238,10 +239,29 @@ def test_facets_highlight_sort_and_paging() -> None:
         _body("x", page=10_000)
 
 
-def test_common_pairs_from_a_term_vector_answer() -> None:
-    answer = {"term_vectors": {"search.text_folded.shingles": {
-        "field_statistics": {"doc_count": 1000},
-        "terms": {"giay chung": {"doc_freq": 900}, "nhan co": {"doc_freq": 50},
-                  "co so": {"doc_freq": 51}}}}}
-    assert pair_stats.common_pairs(answer, share=0.05) == {"giay chung", "co so"}
-    assert pair_stats.common_pairs({}) == frozenset()
+def test_term_stats_from_a_term_vector_answer() -> None:
+    answer = {"term_vectors": {
+        "search.text_folded.shingles": {
+            "field_statistics": {"doc_count": 1000},
+            "terms": {"giay chung": {"doc_freq": 900}, "nhan co": {"doc_freq": 50},
+                      "co so": {"doc_freq": 51}}},
+        "search.text_folded": {
+            "field_statistics": {"doc_count": 1000},
+            "terms": {"giay": {"doc_freq": 950}, "co": {"doc_freq": 600}}}}}
+    stats = term_stats.term_stats_from(answer)
+    assert stats.records == 1000 and stats.syllables == {"giay": 950, "co": 600}
+    assert stats.common_pairs(share=0.05) == {"giay chung", "co so"}
+    assert term_stats.term_stats_from({}).common_pairs() == frozenset()
+
+
+def test_the_gate_takes_common_syllables_as_present() -> None:
+    parsed = replace(parse_query("cửa hàng thực phẩm sạch"), common=frozenset({"cua", "hang"}))
+    gate = build_search_body(parsed, filters=SearchFilters(), today=TODAY)["query"]["bool"]["must"]
+    text = json.dumps(gate)
+    # Three of five before; with two taken as present, one of the other three.
+    assert '{"query": "thuc pham sach", "minimum_should_match": 1}' in text
+    assert '{"match": {"search.text_folded": "cua hang"}}' in text
+    everyday = replace(parse_query("thành phố hà nội"),
+                       common=frozenset({"thanh", "pho", "ha", "noi"}))
+    text = json.dumps(build_facets_body(everyday, filters=SearchFilters(), today=TODAY)["query"])
+    assert '{"match": {"search.text_folded": "thanh pho ha noi"}}' in text

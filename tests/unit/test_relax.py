@@ -18,21 +18,22 @@ from domain.search.es_query import (
     build_facets_body,
     build_search_body,
     relaxed_msm,
+    strict_msm,
 )
 from domain.search.query import Vocabulary, parse_query
+from domain.search.term_stats import TermStats
 
 TODAY = dt.date(2026, 6, 1)
 VOCABULARY = Vocabulary.from_names(["Giấy phép xây dựng"], ["UBND phường Ngọc Khánh"])
 
 
 def _suggested(entries: dict[str, list[tuple[str, int]]], typed: dict[str, int],
-               records: int = 1000) -> dict[str, Any]:
-    buckets = {w: {"doc_count": n} for w, n in typed.items()}
-    return {"aggregations": {relax.FREQ: {"doc_count": records,
-                                          relax.FREQ: {"buckets": buckets}}},
-            "suggest": {relax.SUGGESTER: [
-                {"text": w, "options": [{"text": t, "freq": f, "score": 0.8} for t, f in opts]}
-                for w, opts in entries.items()]}}
+               records: int = 1000) -> tuple[dict[str, Any], TermStats]:
+    """A term-suggester answer and the term statistics of the typed syllables."""
+    answer = {"suggest": {relax.SUGGESTER: [
+        {"text": w, "options": [{"text": t, "freq": f, "score": 0.8} for t, f in opts]}
+        for w, opts in entries.items()]}}
+    return answer, TermStats(records=records, syllables=typed)
 
 
 def test_suggest_body_asks_only_long_free_text_syllables() -> None:
@@ -40,15 +41,15 @@ def test_suggest_body_asks_only_long_free_text_syllables() -> None:
     body = relax.suggest_body(parsed)
     assert body is not None
     assert body["suggest"]["text"] == "phan dieu hanhh"  # no code, no segment, no `an`
-    assert body["size"] == 0 and body["query"] == {"match_none": {}}
+    assert body["size"] == 0 and body["query"] == {"match_none": {}} and "aggs" not in body
     assert relax.suggest_body(parse_query("125/GPXD-UBND an")) is None
 
 
 def test_common_word_widens_only_to_rarer_misreads_rare_one_to_anything() -> None:
-    response = _suggested({"minh": [("dinh", 500), ("mlnh", 1)],
+    response, stats = _suggested({"minh": [("dinh", 500), ("mlnh", 1)],
                            "khan": [("khanh", 90), ("khzn", 1)]},
                           typed={"minh": 400, "khan": 4})
-    found = relax.candidates_from(response)
+    found = relax.candidates_from(response, stats)
     # A common neighbour (of any word) is kept for pairs and names only.
     assert found == {"minh": (("mlnh",), ("dinh",)), "khan": (("khzn",), ("khanh",))}
 
@@ -167,3 +168,16 @@ def test_generated_queries_are_deterministic() -> None:
     assert {"typo", "i/y", "partial-diacritics", "unmatched-word"} <= kinds
     for q in first.queries:
         assert q["relevant"] and q["qid"].startswith("g")
+
+
+def test_relaxing_widens_only_with_a_correction_or_a_looser_gate() -> None:
+    four = parse_query("Nguyễn Văn An zqxw")
+    none = relax.alternatives(four, {})
+    assert strict_msm(4) == relaxed_msm(4) == 3
+    assert not relax.widens(four, none)  # the same records as the strict search
+    assert relax.widens(four, relax.alternatives(four, {"zqxw": (("zqx",), ())}))
+    three = parse_query("Nguyễn Văn zqxw")
+    assert relax.widens(three, relax.alternatives(three, {}))  # all three vs two of three
+    hit = {"holder_name": "Nguyễn Văn An", "text": ""}
+    assert not relax.holds_every_syllable(four, hit)
+    assert relax.holds_every_syllable(parse_query("Nguyễn Văn An"), hit)
