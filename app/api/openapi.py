@@ -169,7 +169,9 @@ SEARCH_PARAMS = [
 ]
 SEARCH_ANSWER = {"type": "object", "required": ["total", "hits", "facets"], "properties": {
     "total": {"type": "integer"}, "hits": {"type": "array", "items": {"type": "object"}},
-    "facets": {"type": "object"}}}
+    "facets": {"type": "object"},
+    "facets_estimated": {"type": "boolean", "description": "facet counts estimated from a random "
+                         "sample of the matches (a match set of over 200 000); total stays exact"}}}
 
 CHANGE_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["changes"], "properties": {

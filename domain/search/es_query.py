@@ -103,6 +103,13 @@ GATE_MSM = "3<75%"  # up to 3 syllables: all; more: three quarters
 CANDIDATE_WEIGHT = 0.8  # a corrected spelling scores a little less than the syllable as typed
 EXACT_BOOST = 1.0  # relaxed search: matching the query as typed (the strict gate)
 MAX_GRAMS = 256  # relaxed search: spellings of one n-gram looked up at most
+# Facets over more matches than SAMPLE_ABOVE are estimated from about SAMPLE_SIZE of them: at a
+# million records, counting five facets over all of them took 134 ms, over 2 % of them 17 ms,
+# the counts within 2 %. The sampler aggregation's bucket name:
+SAMPLE_ABOVE = 200_000
+SAMPLE_SIZE = 20_000
+SAMPLE_SEED = 20_221_225
+SAMPLED = "sampled"
 # Every facet's size (display names of codes: domain.search.vocabulary.load_facet_names).
 FACET_SIZES = {"document_type": 50, "agency_code": 100, "agency_level": 5,
                "procedure_code": 100, "status": 5}
@@ -290,10 +297,16 @@ def relaxed_msm(n: int) -> int:
 
 def _relaxed_gate(parsed: ParsedQuery, alts: Corrections) -> dict[str, Any]:
     """Known phrases as in the strict gate; of the other syllables, all but one must match,
-    each as typed or as one of its corrections (exact term lookups)."""
-    positions = [_spellings(alts.close[i]) for i in parsed.rest]
-    gate: dict[str, Any] = {"bool": {"should": positions,
-                                     "minimum_should_match": relaxed_msm(len(positions))}}
+    each as typed or as one of its corrections (exact term lookups), a common one taken as
+    present as in the strict gate (so the relaxed matches include the strict ones)."""
+    usual = [_spellings(alts.close[i]) for i in parsed.rest if parsed.folded[i] in parsed.common]
+    rare = [_spellings(alts.close[i]) for i in parsed.rest
+            if parsed.folded[i] not in parsed.common]
+    need = max(1, relaxed_msm(len(parsed.rest)) - len(usual))
+    gate: dict[str, Any] = {"bool": {"should": rare, "minimum_should_match": need}}
+    if usual:
+        gate = ({"bool": {"must": [gate], "should": usual}} if rare
+                else {"bool": {"should": usual, "minimum_should_match": 1}})
     pairs = _rest_pairs(parsed, alts)
     if pairs:
         # With one syllable allowed to miss, the rest of a name may be common words (`Phương Hà`
@@ -509,13 +522,30 @@ def build_search_body(
     return body
 
 
+def facet_sample(least_matches: int) -> float | None:
+    """The share of the matches to count facets over, when at least `least_matches` records
+    match and that is more than SAMPLE_ABOVE; None: count them all."""
+    if least_matches <= SAMPLE_ABOVE:
+        return None
+    return SAMPLE_SIZE / least_matches  # < 0.5, as random_sampler wants
+
+
 def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
-                      with_options: bool = False,
-                      alts: Corrections | None = None) -> dict[str, Any]:
-    """The counts request: the exact total and the facets of every match, nothing scored."""
+                      with_options: bool = False, alts: Corrections | None = None,
+                      sample: float | None = None) -> dict[str, Any]:
+    """The counts request: the exact total and the facets of every match, nothing scored. With
+    `sample` (facet_sample), the facets are estimated from that share of the matches, drawn at
+    random with a fixed seed (the same query gives the same figures), the total stays exact."""
+    aggs = aggregations(today, with_options)
+    if sample is not None:
+        everything = aggs.pop("everything", None)
+        aggs = {SAMPLED: {"random_sampler": {"probability": sample, "seed": SAMPLE_SEED},
+                          "aggs": aggs}}
+        if everything:
+            aggs["everything"] = everything
     return {
         "query": match_filter(parsed, filters, today, alts),
         "size": 0,
         "track_total_hits": True,
-        "aggs": aggregations(today, with_options),
+        "aggs": aggs,
     }

@@ -19,10 +19,12 @@ from elasticsearch import ConnectionError as EsConnectionError
 from domain.search import highlights, relax
 from domain.search import suggest as suggest_terms
 from domain.search.es_query import (
+    SAMPLED,
     Corrections,
     SearchFilters,
     build_facets_body,
     build_search_body,
+    facet_sample,
 )
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
@@ -151,15 +153,23 @@ def _term_stats(client: Elasticsearch, index: str, parsed: ParsedQuery) -> TermS
     return _guarded(index, lambda: TERM_STATS.get(client, index, parsed.folded_text))
 
 
+def _facet_sample(parsed: ParsedQuery, request: SearchRequest, stats: TermStats) -> float | None:
+    """Facets are estimated only when the match set is known to be huge before searching: free
+    text of common syllables only, nothing else narrowing it (no code, phrase or filter)."""
+    if parsed.codes or parsed.segments or request.filters != SearchFilters():
+        return None
+    return facet_sample(stats.least_matches(parsed.folded))
+
+
 def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_options: bool,
-            alts: Corrections | None = None,
-            common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+            alts: Corrections | None = None, common: frozenset[str] = frozenset(),
+            sample: float | None = None) -> list[dict[str, Any]]:
     """The ranked page and its counts (relaxed when `alts` are given)."""
     hits = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
                              page=request.page, size=request.size, alts=alts,
                              common_pairs=common)
     counts = build_facets_body(parsed, filters=request.filters, today=today,
-                               with_options=with_options, alts=alts)
+                               with_options=with_options, alts=alts, sample=sample)
     return [hits, counts]
 
 
@@ -194,7 +204,8 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     stats = _term_stats(client, index, parsed)
     parsed = replace(parsed, common=stats.common_syllables())
     common = stats.common_pairs()
-    bodies = _bodies(parsed, request, today, with_options, common=common)
+    bodies = _bodies(parsed, request, today, with_options, common=common,
+                     sample=_facet_sample(parsed, request, stats))
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page
         bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
                                         common_pairs=common))
@@ -224,6 +235,8 @@ def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
             counted: dict[str, Any], with_options: bool, names: FacetNames) -> dict[str, Any]:
     total = counted["hits"]["total"]["value"]
     aggs = counted.get("aggregations", {})
+    estimated = SAMPLED in aggs
+    counts = aggs[SAMPLED] if estimated else aggs
     answer: dict[str, Any] = {
         "total": total,
         "page": request.page,
@@ -232,7 +245,8 @@ def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
         "sort": request.sort,
         "today": today.isoformat(),
         "hits": [map_hit(hit, today) for hit in ranked["hits"]["hits"]],
-        "facets": facets_from(aggs, names),
+        "facets": facets_from(counts, names),
+        "facets_estimated": estimated,
     }
     if with_options and "everything" in aggs:
         answer["options"] = facets_from(aggs["everything"], names)

@@ -16,6 +16,7 @@ from domain.search.es_query import (
     SearchFilters,
     build_facets_body,
     build_search_body,
+    facet_sample,
 )
 from domain.search.query import Vocabulary, find_segments, parse_query
 from domain.validity import NOT_WITHDRAWN
@@ -265,3 +266,20 @@ def test_the_gate_takes_common_syllables_as_present() -> None:
                        common=frozenset({"thanh", "pho", "ha", "noi"}))
     text = json.dumps(build_facets_body(everyday, filters=SearchFilters(), today=TODAY)["query"])
     assert '{"match": {"search.text_folded": "thanh pho ha noi"}}' in text
+
+
+def test_facets_of_a_huge_match_set_are_sampled_the_total_stays_exact() -> None:
+    assert facet_sample(150_000) is None
+    share = facet_sample(1_000_000)
+    assert share is not None and 0 < share < 0.5
+    parsed = parse_query("thành phố hà nội")
+    body = build_facets_body(parsed, filters=SearchFilters(), today=TODAY, sample=share,
+                             with_options=True)
+    assert body["track_total_hits"] is True
+    sampled = body["aggs"]["sampled"]
+    assert sampled["random_sampler"]["probability"] == share and "seed" in sampled["random_sampler"]
+    assert {"document_type", "agency_code", "valid"} <= set(sampled["aggs"])
+    assert "everything" in body["aggs"]  # the form's lists stay exact
+    stats = term_stats.TermStats(records=1000, syllables={"thanh": 900, "pho": 950, "nha": 100})
+    assert stats.least_matches(["thanh", "pho"]) == 950
+    assert stats.least_matches(["thanh", "nha"]) == 0  # a rarer syllable: no floor known
