@@ -297,16 +297,19 @@ def relaxed_msm(n: int) -> int:
 
 def _relaxed_gate(parsed: ParsedQuery, alts: Corrections) -> dict[str, Any]:
     """Known phrases as in the strict gate; of the other syllables, all but one must match,
-    each as typed or as one of its corrections (exact term lookups), a common one taken as
-    present as in the strict gate (so the relaxed matches include the strict ones)."""
-    usual = [_spellings(alts.close[i]) for i in parsed.rest if parsed.folded[i] in parsed.common]
-    rare = [_spellings(alts.close[i]) for i in parsed.rest
-            if parsed.folded[i] not in parsed.common]
-    need = max(1, relaxed_msm(len(parsed.rest)) - len(usual))
-    gate: dict[str, Any] = {"bool": {"should": rare, "minimum_should_match": need}}
-    if usual:
-        gate = ({"bool": {"must": [gate], "should": usual}} if rare
-                else {"bool": {"should": usual, "minimum_should_match": 1}})
+    each as typed or as one of its corrections (exact term lookups); or the strict gate's
+    matches, which take a common syllable as present (so the relaxed matches include them).
+    Not this gate's own syllables: the one rare syllable left may be the slip (`Ngyuễn Thanh
+    Phúc`, where `thanh` and `phúc` are in most records)."""
+    positions = [_spellings(alts.close[i]) for i in parsed.rest]
+    loose: dict[str, Any] = {"bool": {"should": positions,
+                                      "minimum_should_match": relaxed_msm(len(positions))}}
+    if parsed.common:
+        # Unscored: a strict match already gets the relaxed search's bonus for it.
+        strict = {"constant_score": {"filter": _gated_words(
+            [parsed.folded[i] for i in parsed.rest], parsed.common), "boost": 0.0}}
+        loose = {"bool": {"should": [loose, strict], "minimum_should_match": 1}}
+    gate: dict[str, Any] = {"bool": {"must": [loose]}}
     pairs = _rest_pairs(parsed, alts)
     if pairs:
         # With one syllable allowed to miss, the rest of a name may be common words (`Phương Hà`
