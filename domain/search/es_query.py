@@ -1,9 +1,11 @@
 """Elasticsearch request bodies for result search (pure: ParsedQuery + filters -> dict).
 
-Two requests per search, sent together (`_msearch`): the *hits* request ranks and returns one
-page; the *facets* request counts every match (total and facets) without scoring any. Split so
-the ranking can stop early: with only the score to sort by and no exact total, Lucene skips
-documents that cannot reach the page (block-max WAND), while the counts need no scores.
+Three requests per search: the *hits* request ranks and returns one page and the *count*
+request gives the exact total, sent together (`_msearch`); then the *facets* request counts the
+facets of every match, once it is known which reading (strict or relaxed) answers and how many
+records match (a huge match set's facets are estimated from a sample). Split so the ranking can
+stop early: with only the score to sort by and no exact total, Lucene skips documents that
+cannot reach the page (block-max WAND), while the counts need no scores.
 
 Scoring, in order of strength:
 1. exact codes: the result number key, then any code (ID numbers, dates, codes read in text);
@@ -525,20 +527,27 @@ def build_search_body(
     return body
 
 
-def facet_sample(least_matches: int) -> float | None:
-    """The share of the matches to count facets over, when at least `least_matches` records
-    match and that is more than SAMPLE_ABOVE; None: count them all."""
-    if least_matches <= SAMPLE_ABOVE:
+def facet_sample(total: int) -> float | None:
+    """The share of `total` matches to count facets over: None (all of them) up to
+    SAMPLE_ABOVE."""
+    if total <= SAMPLE_ABOVE:
         return None
-    return SAMPLE_SIZE / least_matches  # < 0.5, as random_sampler wants
+    return SAMPLE_SIZE / total  # < 0.5, as random_sampler wants
+
+
+def build_count_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
+                     alts: Corrections | None = None) -> dict[str, Any]:
+    """The exact total of the matches, nothing scored or aggregated."""
+    return {"query": match_filter(parsed, filters, today, alts), "size": 0,
+            "track_total_hits": True}
 
 
 def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
                       with_options: bool = False, alts: Corrections | None = None,
                       sample: float | None = None) -> dict[str, Any]:
-    """The counts request: the exact total and the facets of every match, nothing scored. With
-    `sample` (facet_sample), the facets are estimated from that share of the matches, drawn at
-    random with a fixed seed (the same query gives the same figures), the total stays exact."""
+    """The facets of every match (the same matches as build_count_body). With `sample`
+    (facet_sample), estimated from that share of the matches, drawn at random with a fixed
+    seed (the same query gives the same figures)."""
     aggs = aggregations(today, with_options)
     if sample is not None:
         everything = aggs.pop("everything", None)
@@ -546,9 +555,5 @@ def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.
                           "aggs": aggs}}
         if everything:
             aggs["everything"] = everything
-    return {
-        "query": match_filter(parsed, filters, today, alts),
-        "size": 0,
-        "track_total_hits": True,
-        "aggs": aggs,
-    }
+    return {"query": match_filter(parsed, filters, today, alts), "size": 0,
+            "track_total_hits": False, "aggs": aggs}

@@ -22,6 +22,7 @@ from domain.search.es_query import (
     SAMPLED,
     Corrections,
     SearchFilters,
+    build_count_body,
     build_facets_body,
     build_search_body,
     facet_sample,
@@ -153,24 +154,25 @@ def _term_stats(client: Elasticsearch, index: str, parsed: ParsedQuery) -> TermS
     return _guarded(index, lambda: TERM_STATS.get(client, index, parsed.folded_text))
 
 
-def _facet_sample(parsed: ParsedQuery, request: SearchRequest, stats: TermStats) -> float | None:
-    """Facets are estimated only when the match set is known to be huge before searching: free
-    text of common syllables only, nothing else narrowing it (no code, phrase or filter)."""
-    if parsed.codes or parsed.segments or request.filters != SearchFilters():
-        return None
-    return facet_sample(stats.least_matches(parsed.folded))
-
-
-def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date, with_options: bool,
-            alts: Corrections | None = None, common: frozenset[str] = frozenset(),
-            sample: float | None = None) -> list[dict[str, Any]]:
-    """The ranked page and its counts (relaxed when `alts` are given)."""
+def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date,
+            alts: Corrections | None = None,
+            common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The ranked page and the exact total (relaxed when `alts` are given)."""
     hits = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
                              page=request.page, size=request.size, alts=alts,
                              common_pairs=common)
-    counts = build_facets_body(parsed, filters=request.filters, today=today,
-                               with_options=with_options, alts=alts, sample=sample)
-    return [hits, counts]
+    return [hits, build_count_body(parsed, filters=request.filters, today=today, alts=alts)]
+
+
+def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
+            today: dt.date, with_options: bool, alts: Corrections | None,
+            total: int) -> dict[str, Any]:
+    """The facets of the answering reading's matches (nothing to count when none match)."""
+    if total == 0 and not with_options:
+        return {}
+    body = build_facets_body(parsed, filters=request.filters, today=today,
+                             with_options=with_options, alts=alts, sample=facet_sample(total))
+    return execute(client, index, [body])[0]
 
 
 def _corrections(client: Elasticsearch, index: str, parsed: ParsedQuery,
@@ -196,45 +198,46 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
                  with_options: bool = False) -> dict[str, Any]:
     """`search` on a named index with a given today (also what the evaluation runs).
 
-    One `_msearch` holds the ranked page and its counts. Only when that strict reading finds
-    too little (domain.search.relax.worth_relaxing) are corrections of the query's syllables
-    asked of the index, and a relaxed `_msearch` sent over them.
+    One `_msearch` holds the ranked page and the exact total. Only when that strict reading
+    finds too little (domain.search.relax.worth_relaxing) are corrections of the query's
+    syllables asked of the index, and a relaxed `_msearch` sent over them. Then the facets of
+    the answering reading are counted (estimated from a sample when the total is huge).
     """
     parsed = parse(client, index, request.q)
     stats = _term_stats(client, index, parsed)
     parsed = replace(parsed, common=stats.common_syllables())
     common = stats.common_pairs()
-    bodies = _bodies(parsed, request, today, with_options, common=common,
-                     sample=_facet_sample(parsed, request, stats))
+    bodies = _bodies(parsed, request, today, common=common)
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page
         bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
                                         common_pairs=common))
     ranked, counted, *first = execute(client, index, bodies)
-    relaxed, did_you_mean = False, None
+    relaxed, did_you_mean, answering = False, None, None
     strict_total = counted["hits"]["total"]["value"]
     top = _top(first[0] if first else ranked)
     if relax.worth_relaxing(parsed, strict_total, top, common):
         alts = _corrections(client, index, parsed, stats)
         if relax.widens(parsed, alts):
-            wide, wide_counts = execute(client, index, _bodies(
-                parsed, request, today, with_options, alts, common))
+            wide, wide_counts = execute(client, index, _bodies(parsed, request, today, alts,
+                                                               common))
             if wide_counts["hits"]["total"]["value"] >= strict_total:
-                ranked, counted, relaxed = wide, wide_counts, True
+                ranked, counted, relaxed, answering = wide, wide_counts, True, alts
                 top = _top(ranked)
                 did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
         else:
             # No correction, and the strict gate already lets a syllable miss: a relaxed search
             # would find the same records. The strict page stands, marked when it is partial.
             relaxed = top is not None and not relax.holds_every_syllable(parsed, top)
+    total = counted["hits"]["total"]["value"]
+    facets = _facets(client, index, parsed, request, today, with_options, answering, total)
     names = _guarded(index, lambda: FACET_NAMES.get(client, index))
-    return _answer(request, today, ranked, counted, with_options, names) | {
+    return _answer(request, today, ranked, total, facets, with_options, names) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}
 
 
-def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any],
-            counted: dict[str, Any], with_options: bool, names: FacetNames) -> dict[str, Any]:
-    total = counted["hits"]["total"]["value"]
-    aggs = counted.get("aggregations", {})
+def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any], total: int,
+            facets: dict[str, Any], with_options: bool, names: FacetNames) -> dict[str, Any]:
+    aggs = facets.get("aggregations", {})
     estimated = SAMPLED in aggs
     counts = aggs[SAMPLED] if estimated else aggs
     answer: dict[str, Any] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,15 +47,6 @@ class TermStats:
         """The syllables held by more than `share` of the records."""
         bound = share * self.records
         return frozenset(w for w, n in self.syllables.items() if self.records and n > bound)
-
-
-    def least_matches(self, words: Sequence[str]) -> int:
-        """A floor on the records a gate over `words` matches when every one is common (the gate
-        then takes any of them): the most common one's count. 0 when unknown."""
-        common = self.common_syllables()
-        if not words or any(w not in common for w in words):
-            return 0
-        return max(self.syllables[w] for w in words)
 
 
 def _field(response: Mapping[str, Any], name: str) -> tuple[int, dict[str, int]]:
