@@ -171,8 +171,8 @@ def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
 def _typed_as_indexed(parsed: ParsedQuery, common_pairs: frozenset[str]) -> bool:
     """Every adjacent pair of the free text is one that many records hold: the query is spelt
     as the index spells it (a slip or a misread makes a rare pair)."""
-    rest = set(parsed.rest)
-    pairs = [f"{parsed.folded[i]} {parsed.folded[i + 1]}" for i in parsed.rest if i + 1 in rest]
+    pairs = [" ".join(pair) for run in _runs(parsed.rest)
+             for pair in _pairs([parsed.folded[i] for i in run])]
     return bool(pairs) and all(pair in common_pairs for pair in pairs)
 
 
