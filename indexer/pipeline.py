@@ -199,7 +199,16 @@ def write_document(client: Elasticsearch, settings: Settings, doc: dict[str, Any
     return written is not None
 
 
-def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> JobOutcome:
+@dataclass(frozen=True)
+class PreparedRecord:
+    """What a job made of its files, ready to be written."""
+    result_id: str
+    doc: dict[str, Any]
+    pages: int
+
+
+def prepare(payload: JobPayload, settings: Settings, client: Elasticsearch) -> PreparedRecord:
+    """Every step but the write: the long part (OCR), safe to interrupt."""
     index = settings.index_name("results")
     extracted = extract_files(payload, settings)
     text = assemble_text(extracted)
@@ -213,6 +222,14 @@ def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> J
         payload.metadata, extract_metadata(text, register, known_types))
     doc = build_document(payload, extracted, text, flags, duplicates, dt.datetime.now(dt.UTC),
                          metadata, review)
-    if not write_document(client, settings, doc):
-        return JobOutcome(payload.result_id, "superseded", len(pages))
-    return JobOutcome(payload.result_id, "done", len(pages))
+    return PreparedRecord(payload.result_id, doc, len(pages))
+
+
+def store(prepared: PreparedRecord, settings: Settings, client: Elasticsearch) -> JobOutcome:
+    if not write_document(client, settings, prepared.doc):
+        return JobOutcome(prepared.result_id, "superseded", prepared.pages)
+    return JobOutcome(prepared.result_id, "done", prepared.pages)
+
+
+def process(payload: JobPayload, settings: Settings, client: Elasticsearch) -> JobOutcome:
+    return store(prepare(payload, settings, client), settings, client)

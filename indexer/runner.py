@@ -16,8 +16,8 @@ from domain.settings import Settings
 from indexer.extract import ExtractionError
 from indexer.job_states import Claim, Holder, dispatch_version
 from indexer.jobs import JobPayload, JobStore
-from indexer.pipeline import JobOutcome, process
-from indexer.shutdown import WorkerStopping, interruptible
+from indexer.pipeline import JobOutcome, prepare, store
+from indexer.shutdown import WorkerStopping, finishing, interruptible
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,12 @@ def run_job(job_id: str, version: int | None, attempt: int, me: Holder, settings
     payload = JobPayload.from_dict(job["task_payload"])
     try:
         with interruptible(job_id):
-            outcome = process(payload, settings, client)
+            prepared = prepare(payload, settings, client)
+            # From the write on, a stop waits: the record is written and the job done, once.
+            with finishing(job_id):
+                outcome = store(prepared, settings, client)
+                jobs.mark_done(job_id, version, me, outcome.pages,
+                               written=outcome.state == "done")
     except ExtractionError as exc:
         log.warning("job %s failed: %s (%s)", job_id, exc.code, exc.message)
         jobs.mark_failed(job_id, version, me, exc.code, exc.message)
@@ -45,7 +50,6 @@ def run_job(job_id: str, version: int | None, attempt: int, me: Holder, settings
     except WorkerStopping as stop:
         jobs.hand_back(job_id, version, me, f"worker stopping ({stop})")
         raise
-    jobs.mark_done(job_id, version, me, outcome.pages, written=outcome.state == "done")
     return outcome
 
 

@@ -35,6 +35,7 @@ class WorkerStopping(BaseException):
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _running: list[str] = []
+_finishing: list[str] = []
 
 
 @contextmanager
@@ -53,7 +54,26 @@ def interruptible(job_id: str) -> Iterator[None]:
         _running.remove(job_id)
 
 
+@contextmanager
+def finishing(job_id: str) -> Iterator[None]:
+    """While inside, the job writes and records its result: a stop signal waits for that.
+
+    Handing a job back once its record is written would run it a second time (which then
+    writes nothing and says so). The write is one request; the worker's main process still
+    stops the pool once the job is recorded.
+    """
+    _finishing.append(job_id)
+    try:
+        yield
+    finally:
+        _finishing.remove(job_id)
+
+
 def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
+    if _finishing:
+        log.info("%s while job %s records its result: finishing it first",
+                 signal.Signals(signum).name, _finishing[-1])
+        return
     if _running:
         raise WorkerStopping(f"{signal.Signals(signum).name} while running job {_running[-1]}")
 

@@ -3,8 +3,11 @@ order of the steps, the document they build, the versioned write and the job's o
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,7 @@ from indexer import pipeline
 from indexer.job_states import Holder
 from indexer.jobs import JobFile, JobPayload, JobStore
 from indexer.runner import run_job
+from indexer.shutdown import WorkerStopping
 from indexer.storage import store
 from tests.support.fakes import FakeElasticsearch
 
@@ -94,6 +98,42 @@ def test_run_job_records_done_and_failed_outcomes(settings: Settings, tmp_path: 
     job = jobs.get(bad)
     assert job is not None and job["state"] == "failed" and job["error_code"] == "original-missing"
     assert ("unit-results", "R-3") not in client.writes
+
+
+def test_a_stop_signal_during_the_write_waits_for_it(settings: Settings, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop that lands once the record is being written does not hand the job back (the
+    next worker would run it again and write nothing); one during extraction does."""
+    client = FakeElasticsearch()
+    jobs = JobStore(client, settings)  # type: ignore[arg-type]
+    job_id = jobs.create(_payload(settings, tmp_path), batch_id="b", source="unit")
+    real_write = pipeline.write_document
+
+    def write_then_stop(*args: Any) -> bool:
+        written = real_write(*args)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return written
+
+    monkeypatch.setattr(pipeline, "write_document", write_then_stop)
+    assert _run(job_id, settings, client).state == "done"
+    job = jobs.get(job_id)
+    assert job is not None and job["state"] == "done"
+    assert _events(jobs, job_id) == ["queued", "running", "done"]
+
+    monkeypatch.setattr(pipeline, "write_document", real_write)
+    real_extract = pipeline.extract_files
+
+    def stop_while_reading(*args: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_extract(*args)
+
+    monkeypatch.setattr(pipeline, "extract_files", stop_while_reading)
+    second = jobs.create(_payload(settings, tmp_path, result_id="R-2"), batch_id="b",
+                         source="unit")
+    with pytest.raises(WorkerStopping):
+        _run(second, settings, client)
+    assert _events(jobs, second) == ["queued", "running", "handed-back"]
+    assert ("unit-results", "R-2") not in client.writes
 
 
 def test_run_job_of_an_unknown_job_is_an_error(settings: Settings) -> None:
