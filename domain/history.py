@@ -8,19 +8,24 @@ withdrawals — so no write is lost and each one becomes exactly one version. Th
 version, created with `op_type=create` under `<result_id>#<version>` so a version can never be
 written twice.
 
-The document is written first, its history entry right after; a crash in between leaves a
-record one version ahead of its history, which `sohoa verify` reports.
+The document is written first, its history entry right after. A crash or a lost connection in
+between leaves a record one version ahead of its history; the next `commit` on that record (the
+ingest's retry, or any later write) first writes the missing entry back (`_catch_up`): its
+changes from the history's own replay against the record, its author from the record's
+`written_by`. Until then `sohoa verify` reports the gap. A reader that steps in while a live
+writer is between its two writes rebuilds the same entry; the writer's own then replaces it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
 
-from domain.changes import SOURCES, apply_changes, diff
+from domain.changes import SOURCES, TRACKED, apply_changes, diff, replay
 from domain.clock import utc_now_iso
 from domain.settings import Settings
 
@@ -74,6 +79,24 @@ class HistoryStore:
         self.client.index(index=self.index, id=entry_id(entry["result_id"], entry["version"]),
                           document=entry, op_type="create", refresh=refresh)
 
+    def add_as_writer(self, entry: dict[str, Any], refresh: str | bool = False) -> None:
+        """The writer's own entry of the version it just wrote. A reader's `_catch_up` may have
+        rebuilt it from the record in between the two writes: the writer's replaces that one
+        (the same changes and author, but not marked recovered)."""
+        try:
+            self.add(entry, refresh=refresh)
+        except ConflictError:
+            found = self.client.get(index=self.index,
+                                    id=entry_id(entry["result_id"], entry["version"]))
+            if not found["_source"].get("recovered"):
+                raise
+            self.client.index(index=self.index, id=found["_id"], document=entry,
+                              if_seq_no=found["_seq_no"],
+                              if_primary_term=found["_primary_term"], refresh=refresh)
+
+    def has(self, result_id: str, version: int) -> bool:
+        return bool(self.client.exists(index=self.index, id=entry_id(result_id, version)))
+
     def versions(self, result_id: str) -> list[dict[str, Any]]:
         """Every version of one record, newest first."""
         hits = helpers.scan(self.client, index=self.index, preserve_order=True,
@@ -114,6 +137,37 @@ def make_entry(result_id: str, version: int, who: Who, changes: dict[str, Any], 
             "source": who.source, "reason": who.reason, "changes": changes}
 
 
+def _writer(who: Who) -> dict[str, Any]:
+    return {"by": who.by, "source": who.source, "reason": who.reason}
+
+
+def missing_entry(result_id: str, current: Mapping[str, Any],
+                  earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """The entry of the record's current version rebuilt from the record and the entries of
+    its earlier versions: what the history replays to, against what the record holds."""
+    before = replay(earlier)
+    state = {f: before.get(f) for f in TRACKED}
+    writer = current.get("written_by") or {}
+    who = Who(str(writer.get("by") or "unknown"), str(writer.get("source") or "ingest"),
+              writer.get("reason"))
+    entry = make_entry(result_id, current_version(current), who, diff(state, current),
+                       str(current.get("updated_at") or utc_now_iso()))
+    return entry | {"recovered": True}
+
+
+def _catch_up(client: Elasticsearch, settings: Settings, result_id: str,
+              current: Mapping[str, Any] | None) -> None:
+    """Write the current version's entry if a crash kept it from the history (see above)."""
+    version = current_version(current)
+    store = HistoryStore(client, settings)
+    if current is None or version == 0 or store.has(result_id, version):
+        return
+    client.indices.refresh(index=store.index)  # the earlier entries may be written unrefreshed
+    earlier = [v for v in store.versions(result_id) if v["version"] < version]
+    with suppress(ConflictError):  # another writer caught up first: the entry is there
+        store.add(missing_entry(result_id, current, earlier), refresh=True)
+
+
 def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mutation,
            who: Who, *, expected_version: int | None = None,
            record_unchanged: bool = False, refresh: str | bool = "wait_for") -> Commit | None:
@@ -127,8 +181,10 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
     ingest worker passes False (the refresh interval is enough, and waiting would slow it).
     """
     index = settings.index_name("results")
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         current, guard = _read(client, index, result_id)
+        if attempt == 0:
+            _catch_up(client, settings, result_id, current)
         # A missing record is the mutation's to report (RecordMissing), not a stale version.
         if (expected_version is not None and current is not None
                 and current_version(current) != expected_version):
@@ -141,7 +197,8 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
             return Commit(current, None)
         at = utc_now_iso()
         version = current_version(current) + 1
-        doc = {**new, "result_id": result_id, "version": version, "updated_at": at}
+        doc = {**new, "result_id": result_id, "version": version, "updated_at": at,
+               "written_by": _writer(who)}
         try:
             client.index(index=index, id=result_id, document=doc, refresh=refresh, **guard)
         except ConflictError:
@@ -151,8 +208,8 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
         entry = make_entry(result_id, version, who, changes, at)
         # The small history index is refreshed at once rather than waited for: a second wait
         # would double the latency of an edit, and its history is read right after.
-        HistoryStore(client, settings).add(entry, refresh=True if refresh == "wait_for"
-                                           else refresh)
+        HistoryStore(client, settings).add_as_writer(
+            entry, refresh=True if refresh == "wait_for" else refresh)
         return Commit(doc, entry)
     raise RuntimeError(f"{result_id}: lost {MAX_ATTEMPTS} write races in a row; try again")
 

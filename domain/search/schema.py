@@ -32,7 +32,7 @@ ROLES = (HOLDER, PARTY, TYPE, AGENCY, ENTITY)
 # --- what readers and hits see --------------------------------------------------------------
 ANALYSED_FIELDS = ("search", "codes", "result_number_key")
 # Never shown by the record API (analysed copies and ingest bookkeeping).
-HIDDEN_FIELDS = (*ANALYSED_FIELDS, "ingest_version", "file_hashes", "ingest_hashes")
+HIDDEN_FIELDS = (*ANALYSED_FIELDS, "ingest_version", "file_hashes", "ingest_hashes", "written_by")
 # Left out of a search hit's _source. `text` stays: highlights of folded fields are mapped
 # back onto it (see highlight_sources), and a hit without highlights does not ask for it.
 HIT_EXCLUDES = ("pages", *ANALYSED_FIELDS)

@@ -34,6 +34,9 @@ class FakeElasticsearch:
         return {"_id": id, "_version": version, "_source": copy.deepcopy(source),
                 "_seq_no": self.seq_nos[(index, id)], "_primary_term": 1}
 
+    def exists(self, *, index: str, id: str, **_: Any) -> bool:
+        return id in self.docs.get(index, {})
+
     def _stored(self, index: str, id: str, version: int, source: dict[str, Any]) -> None:
         self.docs.setdefault(index, {})[id] = (version, source)
         self.seq_no += 1
