@@ -297,20 +297,25 @@ def relaxed_msm(n: int) -> int:
     return max(1, n - 1) if n <= 4 else (3 * n) // 4
 
 
-def _relaxed_gate(parsed: ParsedQuery, alts: Corrections) -> dict[str, Any]:
+def _relaxed_gate(parsed: ParsedQuery, alts: Corrections, scored: bool) -> dict[str, Any]:
     """Known phrases as in the strict gate; of the other syllables, all but one must match,
-    each as typed or as one of its corrections (exact term lookups); or the strict gate's
-    matches, which take a common syllable as present (so the relaxed matches include them).
+    each as typed or as one of its corrections (exact term lookups), and two of them side by
+    side; or the strict gate's matches, which take a common syllable as present (so the
+    relaxed matches include them) and earn the bonus for matching the query as typed.
     Not this gate's own syllables: the one rare syllable left may be the slip (`Ngyuễn Thanh
-    Phúc`, where `thanh` and `phúc` are in most records)."""
+    Phúc`, where `thanh` and `phúc` are in most records).
+
+    Each part is in the request once: the strict gate, the phrases and the corrections are
+    the costly lookups of a relaxed search. Unless `scored` (the hits request), the strict
+    matches are left out where the loose ones include them (no syllable common): counting
+    their union then costs what counting the loose ones does."""
     positions = [_spellings(alts.close[i]) for i in parsed.rest]
     loose: dict[str, Any] = {"bool": {"should": positions,
                                       "minimum_should_match": relaxed_msm(len(positions))}}
-    if parsed.common:
-        # Unscored: a strict match already gets the relaxed search's bonus for it.
-        strict = {"constant_score": {"filter": _gated_words(
-            [parsed.folded[i] for i in parsed.rest], parsed.common), "boost": 0.0}}
-        loose = {"bool": {"should": [loose, strict], "minimum_should_match": 1}}
+    strict = _gated_words([parsed.folded[i] for i in parsed.rest], parsed.common)
+    if scored or parsed.common:
+        exact = {"constant_score": {"filter": strict, "boost": EXACT_BOOST}}
+        loose = {"bool": {"should": [loose, exact], "minimum_should_match": 1}}
     gate: dict[str, Any] = {"bool": {"must": [loose]}}
     pairs = _rest_pairs(parsed, alts)
     if pairs:
@@ -318,11 +323,12 @@ def _relaxed_gate(parsed: ParsedQuery, alts: Corrections) -> dict[str, Any]:
         # of `Liều Phương Hà`: most records hold both); a relaxed match must also hold two of
         # the query's syllables side by side, in some spelling, or be a strict match.
         side_by_side = {"terms": {TEXT_FOLDED_SHINGLES: pairs}}
-        gate["bool"]["filter"] = [{"bool": {"should": [side_by_side, _text_gate(parsed)],
+        gate["bool"]["filter"] = [{"bool": {"should": [side_by_side, strict],
                                             "minimum_should_match": 1}}]
-    if not parsed.segments:
-        return gate
-    return {"bool": {"filter": [_segment_gate(s) for s in parsed.segments], "must": [gate]}}
+    if parsed.segments:
+        gate["bool"]["filter"] = [*gate["bool"].get("filter", []),
+                                  *(_segment_gate(s) for s in parsed.segments)]
+    return gate
 
 
 def _rest_pairs(parsed: ParsedQuery, alts: Corrections) -> list[str]:
@@ -332,7 +338,8 @@ def _rest_pairs(parsed: ParsedQuery, alts: Corrections) -> list[str]:
             for p in _one_corrected(alts.wide[i : i + 2])]
 
 
-def _gate(parsed: ParsedQuery, alts: Corrections | None = None) -> dict[str, Any]:
+def _gate(parsed: ParsedQuery, alts: Corrections | None = None,
+          scored: bool = False) -> dict[str, Any]:
     """Required: a code matches, or most of the query's syllables do (scored); relaxed (with
     `alts`), or all but one syllable in some spelling does."""
     options: list[dict[str, Any]] = []
@@ -340,7 +347,7 @@ def _gate(parsed: ParsedQuery, alts: Corrections | None = None) -> dict[str, Any
         options.append(_exact(CODES, list(parsed.code_terms), CODE_BOOST))
         options.append(_exact(RESULT_NUMBER_KEY, list(parsed.result_number_keys), NUMBER_BOOST))
     if alts and parsed.rest:  # includes the strict text gate's matches
-        options.append(_relaxed_gate(parsed, alts))
+        options.append(_relaxed_gate(parsed, alts, scored))
     elif parsed.folded:
         options.append(_text_gate(parsed))
     return {"bool": {"should": options, "minimum_should_match": 1}}
@@ -365,9 +372,7 @@ def relaxed_clauses(parsed: ParsedQuery, alts: Corrections,
                     common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """A relaxed search's extra evidence: the query as typed (bonus), names and pairs in the
     corrected spellings."""
-    exact = {"constant_score": {"filter": _text_gate(parsed), "boost": EXACT_BOOST}}
-    return [exact, *_relaxed_pairs(parsed, alts, common),
-            *_key_clauses(alts.wide, KEYS_FOLDED, 1.0)]
+    return [*_relaxed_pairs(parsed, alts, common), *_key_clauses(alts.wide, KEYS_FOLDED, 1.0)]
 
 
 def scoring_clauses(parsed: ParsedQuery, alts: Corrections | None = None,
@@ -419,7 +424,7 @@ def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
     if parsed.is_empty:
         must, should = [{"match_all": {}}], ordering_clauses(today)
     else:
-        must, should = [_gate(parsed, alts)], scoring_clauses(parsed, alts, common)
+        must, should = [_gate(parsed, alts, scored=True)], scoring_clauses(parsed, alts, common)
     return {"bool": {"must": must, "filter": filter_clauses(filters, today), "should": should}}
 
 
@@ -536,10 +541,15 @@ def facet_sample(total: int) -> float | None:
 
 
 def build_count_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
-                     alts: Corrections | None = None) -> dict[str, Any]:
-    """The exact total of the matches, nothing scored or aggregated."""
-    return {"query": match_filter(parsed, filters, today, alts), "size": 0,
+                     alts: Corrections | None = None, facets: bool = False,
+                     with_options: bool = False) -> dict[str, Any]:
+    """The exact total of the matches, nothing scored; with `facets`, their facets counted in
+    the same pass (when the matches are known to be few enough: domain.search.match_bound)."""
+    body = {"query": match_filter(parsed, filters, today, alts), "size": 0,
             "track_total_hits": True}
+    if facets:
+        body["aggs"] = aggregations(today, with_options)
+    return body
 
 
 def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,

@@ -3,7 +3,8 @@
 Elasticsearch marks matches with private-use characters (es_query.HIGHLIGHT_PRE/POST) and returns
 the raw text, so nothing the OCR read (a `<` in an address, a stray `&`) can become markup.
 Fragments from the folded fields (queries typed without marks) are mapped back onto the accented
-text: folding keeps one character per character, so the same offsets find the accented words.
+text: folding (fold_spelling, as the folded fields are built) keeps one character per
+character, so the same offsets find the accented words.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from domain.search.es_query import HIGHLIGHT_POST, HIGHLIGHT_PRE
-from domain.text.vietnamese import fold_diacritics
+from domain.text.vietnamese import fold_spelling
 
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"
@@ -26,13 +27,20 @@ def strip_markers(fragment: str) -> str:
     return _MARKERS.sub("", fragment)
 
 
-def restore_accents(fragment: str, sources: Iterable[str]) -> str:
-    """The same fragment cut from the accented text it was folded from (or as is, if not found)."""
+def restore_accents(fragment: str, sources: Iterable[str],
+                    folded_sources: Iterable[str] | None = None) -> str:
+    """The same fragment cut from the accented text it was folded from (or as is, if not found).
+
+    `folded_sources`: the sources folded as the folded field folds them (fold_spelling),
+    in the same order; computed here when not given (a caller with several fragments of one
+    record folds its sources once)."""
     plain = strip_markers(fragment)
     if not plain.strip():
         return fragment
-    for source in sources:
-        folded = fold_diacritics(source)
+    sources = list(sources)
+    folded_all = list(folded_sources) if folded_sources is not None else \
+        [fold_spelling(source) for source in sources]
+    for source, folded in zip(sources, folded_all, strict=True):
         if len(folded) != len(source):
             continue  # offsets would not line up (text outside Vietnamese NFC)
         start = folded.find(plain)
@@ -79,11 +87,15 @@ def fragments(highlight: dict[str, list[str]], sources: dict[str, list[str]],
     folded twin was built from.
     """
     out: list[str] = []
+    folded: dict[str, list[str]] = {}  # each source folded once, however many fragments
     for field in sorted(highlight, key=lambda f: (not f.startswith("search.text"), f)):
         base = field.removesuffix("_folded")
         for fragment in highlight[field]:
             if field != base:
-                fragment = restore_accents(fragment, sources.get(base, ()))
+                accented = sources.get(base, [])
+                if base not in folded:
+                    folded[base] = [fold_spelling(source) for source in accented]
+                fragment = restore_accents(fragment, accented, folded[base])
             rendered = to_html(fragment)
             if rendered and rendered not in out:
                 out.append(rendered)

@@ -97,6 +97,13 @@ def candidates_from(response: Mapping[str, Any], stats: TermStats) -> Candidates
     return out
 
 
+def candidate_docs(response: Mapping[str, Any]) -> dict[str, int]:
+    """Each syllable the suggester offered, with the number of records holding it."""
+    return {option["text"]: int(option.get("freq", 0))
+            for entry in response.get("suggest", {}).get(SUGGESTER, [])
+            for option in entry.get("options", [])}
+
+
 def alternatives(parsed: ParsedQuery, candidates: Candidates) -> Corrections:
     """Each folded syllable with its candidates (only at the positions that may be corrected)."""
     fuzzy = set(parsed.fuzzy_positions)

@@ -16,9 +16,10 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
 from elasticsearch import ConnectionError as EsConnectionError
 
-from domain.search import highlights, relax
+from domain.search import highlights, match_bound, relax
 from domain.search import suggest as suggest_terms
 from domain.search.es_query import (
+    SAMPLE_ABOVE,
     SAMPLED,
     Corrections,
     SearchFilters,
@@ -155,13 +156,20 @@ def _term_stats(client: Elasticsearch, index: str, parsed: ParsedQuery) -> TermS
 
 
 def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date,
-            alts: Corrections | None = None,
-            common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """The ranked page and the exact total (relaxed when `alts` are given)."""
+            alts: Corrections | None = None, common: frozenset[str] = frozenset(),
+            facets: bool = False, with_options: bool = False) -> list[dict[str, Any]]:
+    """The ranked page and the exact total (relaxed when `alts` are given), the facets counted
+    with the total when `facets`."""
     hits = build_search_body(parsed, filters=request.filters, today=today, sort=request.sort,
                              page=request.page, size=request.size, alts=alts,
                              common_pairs=common)
-    return [hits, build_count_body(parsed, filters=request.filters, today=today, alts=alts)]
+    return [hits, build_count_body(parsed, filters=request.filters, today=today, alts=alts,
+                                   facets=facets, with_options=with_options)]
+
+
+def _few_enough(bound: int | None) -> bool:
+    """Whether a gate's matches are surely few enough to count their facets exactly."""
+    return bound is not None and bound <= SAMPLE_ABOVE
 
 
 def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
@@ -176,11 +184,13 @@ def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: Sea
 
 
 def _corrections(client: Elasticsearch, index: str, parsed: ParsedQuery,
-                 stats: TermStats) -> Corrections:
-    """Corrections of the query's syllables, asked of the index's vocabulary."""
+                 stats: TermStats) -> tuple[Corrections, dict[str, int]]:
+    """Corrections of the query's syllables, asked of the index's vocabulary, and how many
+    records hold each syllable typed or offered."""
     asked = relax.suggest_body(parsed)
     suggested = execute(client, index, [asked])[0] if asked else {}
-    return relax.alternatives(parsed, relax.candidates_from(suggested, stats))
+    alts = relax.alternatives(parsed, relax.candidates_from(suggested, stats))
+    return alts, {**stats.syllables, **relax.candidate_docs(suggested)}
 
 
 def _top(response: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,14 +210,18 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
 
     One `_msearch` holds the ranked page and the exact total. Only when that strict reading
     finds too little (domain.search.relax.worth_relaxing) are corrections of the query's
-    syllables asked of the index, and a relaxed `_msearch` sent over them. Then the facets of
-    the answering reading are counted (estimated from a sample when the total is huge).
+    syllables asked of the index, and a relaxed `_msearch` sent over them. The facets of the
+    answering reading are counted with its total when its matches are surely few
+    (domain.search.match_bound); otherwise once the total is known (estimated from a sample
+    when it is huge).
     """
     parsed = parse(client, index, request.q)
     stats = _term_stats(client, index, parsed)
     parsed = replace(parsed, common=stats.common_syllables())
     common = stats.common_pairs()
-    bodies = _bodies(parsed, request, today, common=common)
+    with_facets = _few_enough(match_bound.strict_bound(parsed, stats.syllables))
+    bodies = _bodies(parsed, request, today, common=common, facets=with_facets,
+                     with_options=with_options)
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page
         bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
                                         common_pairs=common))
@@ -216,12 +230,15 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     strict_total = counted["hits"]["total"]["value"]
     top = _top(first[0] if first else ranked)
     if relax.worth_relaxing(parsed, strict_total, top, common):
-        alts = _corrections(client, index, parsed, stats)
+        alts, docs = _corrections(client, index, parsed, stats)
         if relax.widens(parsed, alts):
-            wide, wide_counts = execute(client, index, _bodies(parsed, request, today, alts,
-                                                               common))
+            wide_facets = _few_enough(match_bound.relaxed_bound(parsed, alts, docs,
+                                                                strict_total))
+            wide, wide_counts = execute(client, index, _bodies(
+                parsed, request, today, alts, common, wide_facets, with_options))
             if wide_counts["hits"]["total"]["value"] >= strict_total:
                 ranked, counted, relaxed, answering = wide, wide_counts, True, alts
+                with_facets = wide_facets
                 top = _top(ranked)
                 did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
         else:
@@ -229,7 +246,10 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
             # would find the same records. The strict page stands, marked when it is partial.
             relaxed = top is not None and not relax.holds_every_syllable(parsed, top)
     total = counted["hits"]["total"]["value"]
-    facets = _facets(client, index, parsed, request, today, with_options, answering, total)
+    if not with_facets:
+        facets = _facets(client, index, parsed, request, today, with_options, answering, total)
+    else:  # counted with the total
+        facets = counted if total or with_options else {}
     names = _guarded(index, lambda: FACET_NAMES.get(client, index))
     return _answer(request, today, ranked, total, facets, with_options, names) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}

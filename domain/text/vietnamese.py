@@ -25,10 +25,20 @@ _FINALS = frozenset({"", "c", "ch", "m", "n", "ng", "nh", "p", "t"})
 _ONSETS = frozenset({"b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
                      "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x"})
 # Look-alikes of Đ/đ that OCR and legacy encodings produce (Icelandic eth, African D).
-_D_REPAIR = str.maketrans({"Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ"})
+_LOOKALIKE_D = {"Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ"}
+_D_REPAIR = str.maketrans(_LOOKALIKE_D)
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _nfc_repaired(text: str) -> str:
+    """NFC, with the look-alikes of Đ/đ made Đ/đ. `translate` with a table walks every
+    character in Python, so it runs only on text holding one of them (rare)."""
+    text = unicodedata.normalize("NFC", text)
+    if any(ch in text for ch in _LOOKALIKE_D):
+        return text.translate(_D_REPAIR)
+    return text
 
 
 def syllable_parts(lower: str) -> tuple[str, str, str]:
@@ -90,8 +100,7 @@ def _canonical_match(match: re.Match[str]) -> str:
 
 def normalize_text(text: str) -> str:
     """NFC, Đ repaired, one tone placement per word; case and layout kept (for highlights)."""
-    text = unicodedata.normalize("NFC", text).translate(_D_REPAIR)
-    return _WORD_RE.sub(_canonical_match, text)
+    return _WORD_RE.sub(_canonical_match, _nfc_repaired(text))
 
 
 def normalize(text: str) -> str:
@@ -113,7 +122,7 @@ def _fold_match(match: re.Match[str]) -> str:
 def fold_diacritics(text: str) -> str:
     """Drop every mark, đ -> d; one character out per character in for Vietnamese NFC text, so
     offsets in the folded form line up with the accented one."""
-    return _WORD_RE.sub(_fold_match, unicodedata.normalize("NFC", text).translate(_D_REPAIR))
+    return _WORD_RE.sub(_fold_match, _nfc_repaired(text))
 
 
 def _i_for_y(word: str) -> str:
@@ -141,13 +150,13 @@ def fold_spelling(text: str) -> str:
     consonant); the form of every folded search field, on the index and the query side alike.
     Still one character out per character in (highlights rely on it). Codes do not use it: a
     code is compared letter for letter."""
-    return _WORD_RE.sub(_spelling_match, unicodedata.normalize("NFC", text).translate(_D_REPAIR))
+    return _WORD_RE.sub(_spelling_match, _nfc_repaired(text))
 
 
 def has_diacritics(text: str) -> bool:
     """Whether the user typed any Vietnamese mark (then exact accented matches should win)."""
     folded = fold_diacritics(text)
-    return folded != unicodedata.normalize("NFC", text).translate(_D_REPAIR)
+    return folded != _nfc_repaired(text)
 
 
 def syllables(text: str) -> list[str]:
@@ -174,6 +183,12 @@ def _segmenter() -> Callable[[str], list[str]]:
                 word_tokenize("khởi động")
                 _segmenter_ready = True
     return word_tokenize
+
+
+def warm_segmenter() -> None:
+    """Load the segmenter's model now (about a second): a server calls this before it takes
+    requests, so its first search does not wait for it."""
+    _segmenter()
 
 
 def segment_words(text: str) -> list[str]:

@@ -220,3 +220,49 @@ def test_browser_shows_and_follows_the_correction(deployment: Settings, tmp_path
         assert page.locator(".did-you-mean").count() == 0
         browser.close()
     assert not problems, problems
+
+
+BOUND_QUERIES = ["giấy phép xây dựng Phan Diệu Hạnhh", "Bùi Công Khán", "Phan Diệu Hanj",
+                 "trích lục khai sinh Bùi Công Khanh quyểnn", "gốm sứ Kim Lan",
+                 "chợ đêm Cầu Giấy", "giấy chứng nhận kết hôn Khổng Minh Diệp xqzv",
+                 "nhà ở riêng lẻ", "kết hôn", "Nguyễn Văn", "ủy ban nhân dân phường"]
+
+
+def test_match_bounds_hold_and_facets_counted_with_the_total_are_the_same(
+        deployment: Settings, es: Elasticsearch) -> None:
+    """The bound that lets the facets be counted with the total is never below the real
+    number of matches (strict and relaxed), and those facets are the ones counted apart."""
+    from domain.search import match_bound, relax, service
+    from domain.search.es_query import (
+        SearchFilters,
+        build_count_body,
+        build_facets_body,
+    )
+    from domain.search.params import SearchRequest
+
+    index, today = deployment.index_name("results"), deployment.effective_today()
+    filters = SearchFilters()
+    checked = 0
+    for q in BOUND_QUERIES:
+        parsed = service.parse(es, index, q)
+        stats = service._term_stats(es, index, parsed)
+        parsed = replace(parsed, common=stats.common_syllables())
+        count = es.search(index=index, **build_count_body(parsed, filters=filters, today=today))
+        strict_total = count["hits"]["total"]["value"]
+        bound = match_bound.strict_bound(parsed, stats.syllables)
+        assert bound is None or bound >= strict_total, (q, bound, strict_total)
+        alts, docs = service._corrections(es, index, parsed, stats)
+        if relax.widens(parsed, alts):
+            wide = es.search(index=index, **build_count_body(parsed, filters=filters,
+                                                             today=today, alts=alts))
+            wide_bound = match_bound.relaxed_bound(parsed, alts, docs, strict_total)
+            assert wide_bound is None or wide_bound >= wide["hits"]["total"]["value"], q
+        answer = service.search_index(es, index, SearchRequest(q=q), today=today)
+        counted_apart = es.search(index=index, **build_facets_body(
+            parsed, filters=filters, today=today,
+            alts=alts if answer["relaxed"] and relax.widens(parsed, alts) else None))
+        if answer["total"]:
+            assert answer["facets"] == service.facets_from(
+                counted_apart["aggregations"], service.FACET_NAMES.get(es, index)), q
+        checked += bound is not None
+    assert checked >= 5  # most of these queries have a bound (the merged path is exercised)

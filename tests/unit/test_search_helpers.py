@@ -32,6 +32,17 @@ def test_folded_fragment_gets_its_accents_back() -> None:
     assert highlights.restore_accents("not there", [source]) == "not there"
 
 
+def test_a_fragment_with_an_i_for_y_spelling_gets_its_accents_back() -> None:
+    # The folded field writes `lý` as `li` (one spelling for both): found all the same.
+    source = "Cấp cho ông Lý Văn Kỳ, công ty Mỹ Hào"
+    fragment = f"ong {PRE}Li{POST} Van Ki, cong ti"
+    assert highlights.restore_accents(fragment, ["", source]) == (
+        f"ông {PRE}Lý{POST} Văn Kỳ, công ty")
+    hit = {"search.text_folded": [fragment]}
+    assert highlights.fragments(hit, {"search.text": ["", source]}) == [
+        "ông <mark>Lý</mark> Văn Kỳ, công ty"]
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("page=0", "page must be between"), ("page=abc", "page must be a whole number"),
     ("size=0", "size must be between"), ("size=101", "size must be between"),
