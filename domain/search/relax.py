@@ -196,6 +196,15 @@ def worth_relaxing(parsed: ParsedQuery, strict_total: int, top: Mapping[str, Any
     return not _typed_as_indexed(parsed, common_pairs) and not holds_as_typed(parsed, top)
 
 
+def surely_relaxed(parsed: ParsedQuery, docs: Mapping[str, int]) -> bool:
+    """Whether worth_relaxing is sure to say yes before the strict search runs: a free-text
+    syllable that no record holds (`docs`: folded syllable -> records) is held by no strict
+    match either, and makes every pair it is in rare."""
+    if not parsed.rest or len(parsed.rest) > MAX_RELAXED_SYLLABLES:
+        return False
+    return any(docs.get(parsed.folded[i], -1) == 0 for i in parsed.rest)
+
+
 def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
     """Folded syllable -> its accented spelling in this record (metadata before the text)."""
     text, *values = search_text_values(source, source.get("text"))

@@ -188,7 +188,11 @@ def _corrections(client: Elasticsearch, index: str, parsed: ParsedQuery,
     """Corrections of the query's syllables, asked of the index's vocabulary, and how many
     records hold each syllable typed or offered."""
     asked = relax.suggest_body(parsed)
-    suggested = execute(client, index, [asked])[0] if asked else {}
+    return _read_corrections(parsed, stats, execute(client, index, [asked])[0] if asked else {})
+
+
+def _read_corrections(parsed: ParsedQuery, stats: TermStats, suggested: Mapping[str, Any]
+                      ) -> tuple[Corrections, dict[str, int]]:
     alts = relax.alternatives(parsed, relax.candidates_from(suggested, stats))
     return alts, {**stats.syllables, **relax.candidate_docs(suggested)}
 
@@ -204,13 +208,40 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
                         today=settings.effective_today(), with_options=with_options)
 
 
+def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
+             today: dt.date, common: frozenset[str], with_options: bool, alts: Corrections,
+             docs: Mapping[str, int], strict_total: int
+             ) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The relaxed page and total (the facets with it when surely few: the flag says)."""
+    with_facets = _few_enough(match_bound.relaxed_bound(parsed, alts, docs, strict_total))
+    ranked, counted = execute(client, index, _bodies(parsed, request, today, alts, common,
+                                                     with_facets, with_options))
+    return ranked, counted, with_facets
+
+
+def _corrections_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
+                       request: SearchRequest, today: dt.date, stats: TermStats
+                       ) -> tuple[Corrections, dict[str, int], int] | None:
+    """For a query sure to be relaxed: the strict total and the corrections in one `_msearch`
+    (no strict page: it could not stand); None when a relaxed search could find nothing new."""
+    asked = relax.suggest_body(parsed)
+    bodies = [build_count_body(parsed, filters=request.filters, today=today)]
+    counted, *suggested = execute(client, index, bodies + ([asked] if asked else []))
+    alts, docs = _read_corrections(parsed, stats, suggested[0] if suggested else {})
+    if not relax.widens(parsed, alts):
+        return None
+    return alts, docs, counted["hits"]["total"]["value"]
+
+
 def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, today: dt.date,
                  with_options: bool = False) -> dict[str, Any]:
     """`search` on a named index with a given today (also what the evaluation runs).
 
     One `_msearch` holds the ranked page and the exact total. Only when that strict reading
     finds too little (domain.search.relax.worth_relaxing) are corrections of the query's
-    syllables asked of the index, and a relaxed `_msearch` sent over them. The facets of the
+    syllables asked of the index, and a relaxed `_msearch` sent over them. A query with a
+    syllable no record holds is sure to be relaxed (relax.surely_relaxed): its strict page is
+    not asked for, and its corrections come with the strict total. The facets of the
     answering reading are counted with its total when its matches are surely few
     (domain.search.match_bound); otherwise once the total is known (estimated from a sample
     when it is huge).
@@ -219,32 +250,19 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     stats = _term_stats(client, index, parsed)
     parsed = replace(parsed, common=stats.common_syllables())
     common = stats.common_pairs()
-    with_facets = _few_enough(match_bound.strict_bound(parsed, stats.syllables))
-    bodies = _bodies(parsed, request, today, common=common, facets=with_facets,
-                     with_options=with_options)
-    if request.page > 1:  # whether to relax is judged on the best match, whatever the page
-        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
-                                        common_pairs=common))
-    ranked, counted, *first = execute(client, index, bodies)
+    early = _corrections_first(client, index, parsed, request, today, stats) \
+        if relax.surely_relaxed(parsed, stats.syllables) else None
     relaxed, did_you_mean, answering = False, None, None
-    strict_total = counted["hits"]["total"]["value"]
-    top = _top(first[0] if first else ranked)
-    if relax.worth_relaxing(parsed, strict_total, top, common):
-        alts, docs = _corrections(client, index, parsed, stats)
-        if relax.widens(parsed, alts):
-            wide_facets = _few_enough(match_bound.relaxed_bound(parsed, alts, docs,
-                                                                strict_total))
-            wide, wide_counts = execute(client, index, _bodies(
-                parsed, request, today, alts, common, wide_facets, with_options))
-            if wide_counts["hits"]["total"]["value"] >= strict_total:
-                ranked, counted, relaxed, answering = wide, wide_counts, True, alts
-                with_facets = wide_facets
-                top = _top(ranked)
-                did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
-        else:
-            # No correction, and the strict gate already lets a syllable miss: a relaxed search
-            # would find the same records. The strict page stands, marked when it is partial.
-            relaxed = top is not None and not relax.holds_every_syllable(parsed, top)
+    if early is not None:
+        alts, docs, strict_total = early
+        ranked, counted, with_facets = _relaxed(client, index, parsed, request, today, common,
+                                                with_options, alts, docs, strict_total)
+        relaxed, answering = True, alts
+        top = _top(ranked)
+        did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
+    else:
+        ranked, counted, with_facets, relaxed, did_you_mean, answering = _strict_first(
+            client, index, parsed, request, today, stats, common, with_options)
     total = counted["hits"]["total"]["value"]
     if not with_facets:
         facets = _facets(client, index, parsed, request, today, with_options, answering, total)
@@ -253,6 +271,37 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     names = _guarded(index, lambda: FACET_NAMES.get(client, index))
     return _answer(request, today, ranked, total, facets, with_options, names) | {
         "relaxed": relaxed, "did_you_mean": did_you_mean}
+
+
+def _strict_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
+                  request: SearchRequest, today: dt.date, stats: TermStats,
+                  common: frozenset[str], with_options: bool) -> tuple[Any, ...]:
+    """The strict page and total; relaxed after them when they found too little.
+    (ranked, counted, facets counted with them, relaxed, did_you_mean, answering alts)."""
+    with_facets = _few_enough(match_bound.strict_bound(parsed, stats.syllables))
+    bodies = _bodies(parsed, request, today, common=common, facets=with_facets,
+                     with_options=with_options)
+    if request.page > 1:  # whether to relax is judged on the best match, whatever the page
+        bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
+                                        common_pairs=common))
+    ranked, counted, *first = execute(client, index, bodies)
+    strict_total = counted["hits"]["total"]["value"]
+    top = _top(first[0] if first else ranked)
+    if not relax.worth_relaxing(parsed, strict_total, top, common):
+        return ranked, counted, with_facets, False, None, None
+    alts, docs = _corrections(client, index, parsed, stats)
+    if not relax.widens(parsed, alts):
+        # No correction, and the strict gate already lets a syllable miss: a relaxed search
+        # would find the same records. The strict page stands, marked when it is partial.
+        partial = top is not None and not relax.holds_every_syllable(parsed, top)
+        return ranked, counted, with_facets, partial, None, None
+    wide, wide_counts, wide_facets = _relaxed(client, index, parsed, request, today, common,
+                                              with_options, alts, docs, strict_total)
+    if wide_counts["hits"]["total"]["value"] < strict_total:
+        return ranked, counted, with_facets, False, None, None
+    top = _top(wide)
+    return (wide, wide_counts, wide_facets, True,
+            relax.did_you_mean(parsed, alts, top) if top else None, alts)
 
 
 def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any], total: int,

@@ -201,3 +201,14 @@ def test_the_relaxed_gate_still_lets_the_rare_syllable_be_the_slip() -> None:
     gate = json.dumps(body["query"]["bool"]["must"][0])
     assert '"minimum_should_match": 2' in gate and f'"boost": {EXACT_BOOST}' in gate
     assert "nguyen thanh" in gate  # the pair with the wide correction
+
+
+def test_a_syllable_no_record_holds_makes_a_query_surely_relaxed() -> None:
+    parsed = parse_query("giấy phép Phan Diệu Hạnhh")
+    assert relax.surely_relaxed(parsed, {"phan": 9, "dieu": 4, "hanhh": 0})
+    assert not relax.surely_relaxed(parsed, {"phan": 9, "dieu": 4, "hanhh": 1})
+    assert not relax.surely_relaxed(parsed, {"phan": 9})  # counts unknown: not sure
+    assert not relax.surely_relaxed(parse_query("125/GPXD-UBND"), {})  # no free text
+    # and then the strict search would indeed be relaxed, whatever it found
+    holder = {"holder_name": "Phan Diệu Hạnh", "text": "giấy phép"}
+    assert relax.worth_relaxing(parsed, 3, holder)
