@@ -52,8 +52,10 @@ for account in "canbo officer" "quanly manager"; do
     if token=$("${sohoa[@]}" users add "$1" --role "$2" --password-stdin <"$run/password-$1" 2>/dev/null); then
       echo "$token" >"$run/token-$1"
       chmod 600 "$run/token-$1"
-    else
+    else  # the account exists already (this Elasticsearch served another demo): new secrets
       "${sohoa[@]}" users set-password "$1" --password-stdin <"$run/password-$1" >/dev/null
+      "${sohoa[@]}" users rotate-token "$1" >"$run/token-$1"
+      chmod 600 "$run/token-$1"
     fi
   fi
 done
