@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
 
-from domain.changes import SOURCES, TRACKED, apply_changes, diff, replay
+from domain.changes import SOURCES, apply_changes, diff, replay
 from domain.clock import utc_now_iso
 from domain.settings import Settings
 
@@ -137,20 +137,14 @@ def make_entry(result_id: str, version: int, who: Who, changes: dict[str, Any], 
             "source": who.source, "reason": who.reason, "changes": changes}
 
 
-def _writer(who: Who) -> dict[str, Any]:
-    return {"by": who.by, "source": who.source, "reason": who.reason}
-
-
 def missing_entry(result_id: str, current: Mapping[str, Any],
                   earlier: list[dict[str, Any]]) -> dict[str, Any]:
     """The entry of the record's current version rebuilt from the record and the entries of
     its earlier versions: what the history replays to, against what the record holds."""
-    before = replay(earlier)
-    state = {f: before.get(f) for f in TRACKED}
-    writer = current.get("written_by") or {}
+    writer = current.get("written_by") or {}  # absent on records written before it was kept
     who = Who(str(writer.get("by") or "unknown"), str(writer.get("source") or "ingest"),
               writer.get("reason"))
-    entry = make_entry(result_id, current_version(current), who, diff(state, current),
+    entry = make_entry(result_id, current_version(current), who, diff(replay(earlier), current),
                        str(current.get("updated_at") or utc_now_iso()))
     return entry | {"recovered": True}
 
@@ -198,7 +192,7 @@ def commit(client: Elasticsearch, settings: Settings, result_id: str, mutate: Mu
         at = utc_now_iso()
         version = current_version(current) + 1
         doc = {**new, "result_id": result_id, "version": version, "updated_at": at,
-               "written_by": _writer(who)}
+               "written_by": asdict(who)}
         try:
             client.index(index=index, id=result_id, document=doc, refresh=refresh, **guard)
         except ConflictError:

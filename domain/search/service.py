@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch
@@ -155,6 +155,22 @@ def _term_stats(client: Elasticsearch, index: str, parsed: ParsedQuery) -> TermS
     return _guarded(index, lambda: TERM_STATS.get(client, index, parsed.folded_text))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """One reading of the query that answered: its page and its total (the facets with it
+    when `facets_counted`), relaxed over `alts` or strict (None)."""
+    ranked: dict[str, Any]
+    counted: dict[str, Any]
+    facets_counted: bool
+    relaxed: bool = False
+    did_you_mean: str | None = None
+    alts: Corrections | None = None
+
+    @property
+    def total(self) -> int:
+        return int(self.counted["hits"]["total"]["value"])
+
+
 def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date,
             alts: Corrections | None = None, common: frozenset[str] = frozenset(),
             facets: bool = False, with_options: bool = False) -> list[dict[str, Any]]:
@@ -173,13 +189,17 @@ def _few_enough(bound: int | None) -> bool:
 
 
 def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
-            today: dt.date, with_options: bool, alts: Corrections | None,
-            total: int) -> dict[str, Any]:
-    """The facets of the answering reading's matches (nothing to count when none match)."""
+            today: dt.date, with_options: bool, reading: _Reading) -> dict[str, Any]:
+    """The facets of the answering reading's matches: counted with its total already, or
+    counted now (nothing to count when none match)."""
+    total = reading.total
     if total == 0 and not with_options:
         return {}
+    if reading.facets_counted:
+        return reading.counted
     body = build_facets_body(parsed, filters=request.filters, today=today,
-                             with_options=with_options, alts=alts, sample=facet_sample(total))
+                             with_options=with_options, alts=reading.alts,
+                             sample=facet_sample(total))
     return execute(client, index, [body])[0]
 
 
@@ -210,13 +230,14 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
 
 def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
              today: dt.date, common: frozenset[str], with_options: bool, alts: Corrections,
-             docs: Mapping[str, int], strict_total: int
-             ) -> tuple[dict[str, Any], dict[str, Any], bool]:
-    """The relaxed page and total (the facets with it when surely few: the flag says)."""
+             docs: Mapping[str, int], strict_total: int) -> _Reading:
+    """The relaxed page and total (the facets with it when surely few), and its correction."""
     with_facets = _few_enough(match_bound.relaxed_bound(parsed, alts, docs, strict_total))
     ranked, counted = execute(client, index, _bodies(parsed, request, today, alts, common,
                                                      with_facets, with_options))
-    return ranked, counted, with_facets
+    top = _top(ranked)
+    return _Reading(ranked, counted, with_facets, relaxed=True, alts=alts,
+                    did_you_mean=relax.did_you_mean(parsed, alts, top) if top else None)
 
 
 def _corrections_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
@@ -252,32 +273,21 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     common = stats.common_pairs()
     early = _corrections_first(client, index, parsed, request, today, stats) \
         if relax.surely_relaxed(parsed, stats.syllables) else None
-    relaxed, did_you_mean, answering = False, None, None
     if early is not None:
-        alts, docs, strict_total = early
-        ranked, counted, with_facets = _relaxed(client, index, parsed, request, today, common,
-                                                with_options, alts, docs, strict_total)
-        relaxed, answering = True, alts
-        top = _top(ranked)
-        did_you_mean = relax.did_you_mean(parsed, alts, top) if top else None
+        reading = _relaxed(client, index, parsed, request, today, common, with_options, *early)
     else:
-        ranked, counted, with_facets, relaxed, did_you_mean, answering = _strict_first(
-            client, index, parsed, request, today, stats, common, with_options)
-    total = counted["hits"]["total"]["value"]
-    if not with_facets:
-        facets = _facets(client, index, parsed, request, today, with_options, answering, total)
-    else:  # counted with the total
-        facets = counted if total or with_options else {}
+        reading = _strict_first(client, index, parsed, request, today, stats, common,
+                                with_options)
+    facets = _facets(client, index, parsed, request, today, with_options, reading)
     names = _guarded(index, lambda: FACET_NAMES.get(client, index))
-    return _answer(request, today, ranked, total, facets, with_options, names) | {
-        "relaxed": relaxed, "did_you_mean": did_you_mean}
+    return _answer(request, today, reading.ranked, reading.total, facets, with_options,
+                   names) | {"relaxed": reading.relaxed, "did_you_mean": reading.did_you_mean}
 
 
 def _strict_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
                   request: SearchRequest, today: dt.date, stats: TermStats,
-                  common: frozenset[str], with_options: bool) -> tuple[Any, ...]:
-    """The strict page and total; relaxed after them when they found too little.
-    (ranked, counted, facets counted with them, relaxed, did_you_mean, answering alts)."""
+                  common: frozenset[str], with_options: bool) -> _Reading:
+    """The strict page and total; relaxed after them when they found too little."""
     with_facets = _few_enough(match_bound.strict_bound(parsed, stats.syllables))
     bodies = _bodies(parsed, request, today, common=common, facets=with_facets,
                      with_options=with_options)
@@ -285,23 +295,19 @@ def _strict_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
         bodies.append(build_search_body(parsed, filters=request.filters, today=today, size=1,
                                         common_pairs=common))
     ranked, counted, *first = execute(client, index, bodies)
-    strict_total = counted["hits"]["total"]["value"]
+    strict = _Reading(ranked, counted, with_facets)
     top = _top(first[0] if first else ranked)
-    if not relax.worth_relaxing(parsed, strict_total, top, common):
-        return ranked, counted, with_facets, False, None, None
+    if not relax.worth_relaxing(parsed, strict.total, top, common):
+        return strict
     alts, docs = _corrections(client, index, parsed, stats)
     if not relax.widens(parsed, alts):
         # No correction, and the strict gate already lets a syllable miss: a relaxed search
         # would find the same records. The strict page stands, marked when it is partial.
         partial = top is not None and not relax.holds_every_syllable(parsed, top)
-        return ranked, counted, with_facets, partial, None, None
-    wide, wide_counts, wide_facets = _relaxed(client, index, parsed, request, today, common,
-                                              with_options, alts, docs, strict_total)
-    if wide_counts["hits"]["total"]["value"] < strict_total:
-        return ranked, counted, with_facets, False, None, None
-    top = _top(wide)
-    return (wide, wide_counts, wide_facets, True,
-            relax.did_you_mean(parsed, alts, top) if top else None, alts)
+        return replace(strict, relaxed=partial)
+    wide = _relaxed(client, index, parsed, request, today, common, with_options, alts, docs,
+                    strict.total)
+    return wide if wide.total >= strict.total else strict
 
 
 def _answer(request: SearchRequest, today: dt.date, ranked: dict[str, Any], total: int,
