@@ -308,7 +308,9 @@ def test_late_redelivery_of_an_orphans_message_is_a_recorded_no_op(
 def test_a_slow_job_with_a_live_worker_is_never_requeued(
         fault_settings: Settings, tmp_path: Path) -> None:
     stuck_after = 3
-    manifest = _scan_manifest(tmp_path / "corpus", 1, files_per_record=8)
+    # Sixteen scans: the job must outlast three stuck timeouts on a fast machine too (eight
+    # read in 8.5 s on one, short of the 9 s the check below needs).
+    manifest = _scan_manifest(tmp_path / "corpus", 1, files_per_record=16)
     jobs = JobStore(make_client(fault_settings), fault_settings)
     worker = WorkerProcess(fault_settings, concurrency=1, extra_env={
         "SOHOA_STUCK_AFTER": str(stuck_after), "SOHOA_SWEEP_INTERVAL": "1"})
