@@ -23,7 +23,8 @@ spellings too, and a bonus for matching the query as typed, so an exact match st
 A gate keeps only results matching a code or most of the query's syllables (one most records
 hold taken as present), so totals and facets describe real matches rather than every document
 containing "giấy". Known phrases (segments:
-a document type, an agency) are matched through the role keys or, failing that, in the text,
+a document type, an agency) are matched through the role keys or, failing that, as most of
+their adjacent pairs in the text,
 and are left out of the free-text scoring: their syllables are common to every candidate, so
 scoring them costs much and ranks nothing.
 """
@@ -110,6 +111,9 @@ MAX_GRAMS = 256  # relaxed search: spellings of one n-gram looked up at most
 # the counts within 2 %. The sampler aggregation's bucket name:
 SAMPLE_ABOVE = 200_000
 SAMPLE_SIZE = 20_000
+# Facets counted with the total before it is known are drawn from this share of the matches:
+# used only when the total proves over SAMPLE_ABOVE, so from SAMPLE_SIZE of them at least.
+COUNT_SAMPLE = SAMPLE_SIZE / SAMPLE_ABOVE
 SAMPLE_SEED = 20_221_225
 SAMPLED = "sampled"
 # Every facet's size (display names of codes: domain.search.vocabulary.load_facet_names).
@@ -183,10 +187,28 @@ def _gated_words(words: Sequence[str], common: frozenset[str]) -> dict[str, Any]
                      "should": [usual]}}
 
 
+def phrase_pairs(phrase: str) -> list[str]:
+    """The adjacent syllable pairs of a folded phrase (terms of the shingle field)."""
+    words = phrase.split()
+    return [" ".join(words[i : i + 2]) for i in range(len(words) - 1)]
+
+
+def _phrase_in_text(phrase: str) -> dict[str, Any]:
+    """Most of a phrase's adjacent pairs side by side in the text (GATE_MSM of them: a misread
+    syllable breaks two). Pairs, not syllables: `quán thánh` scattered, or `quận ... Thanh`
+    folded alike, is not the ward; and a pair's postings are far shorter than a common
+    syllable's (`giấy chứng nhận đăng ký hộ kinh doanh`: eight syllables in most records)."""
+    pairs = phrase_pairs(phrase)
+    if not pairs:
+        return _gated_text(phrase)
+    return {"bool": {"should": [{"term": {TEXT_FOLDED_SHINGLES: p}} for p in pairs],
+                     "minimum_should_match": GATE_MSM}}
+
+
 def _segment_gate(segment: Segment) -> dict[str, Any]:
     """A known phrase: the record's own type/agency, or the phrase (mostly) in its text."""
     return {"bool": {"should": [{"term": {KEYS_FOLDED: segment.key}},
-                                _gated_text(segment.phrase)], "minimum_should_match": 1}}
+                                _phrase_in_text(segment.phrase)], "minimum_should_match": 1}}
 
 
 def _text_gate(parsed: ParsedQuery) -> dict[str, Any]:
@@ -540,15 +562,31 @@ def facet_sample(total: int) -> float | None:
     return SAMPLE_SIZE / total  # < 0.5, as random_sampler wants
 
 
+def _facet_aggs(today: dt.date, with_options: bool, sample: float | None) -> dict[str, Any]:
+    """The facets' aggregations, counted over a random `sample` share of the matches when
+    given (drawn with a fixed seed: the same query gives the same figures); the form's
+    options (`with_options`) are always counted over every record."""
+    aggs = aggregations(today, with_options)
+    if sample is None:
+        return aggs
+    everything = aggs.pop("everything", None)
+    aggs = {SAMPLED: {"random_sampler": {"probability": sample, "seed": SAMPLE_SEED},
+                      "aggs": aggs}}
+    if everything:
+        aggs["everything"] = everything
+    return aggs
+
+
 def build_count_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.date,
                      alts: Corrections | None = None, facets: bool = False,
-                     with_options: bool = False) -> dict[str, Any]:
+                     with_options: bool = False, sample: float | None = None
+                     ) -> dict[str, Any]:
     """The exact total of the matches, nothing scored; with `facets`, their facets counted in
-    the same pass (when the matches are known to be few enough: domain.search.match_bound)."""
+    the same pass (over a `sample` share of the matches when given: see COUNT_SAMPLE)."""
     body = {"query": match_filter(parsed, filters, today, alts), "size": 0,
             "track_total_hits": True}
     if facets:
-        body["aggs"] = aggregations(today, with_options)
+        body["aggs"] = _facet_aggs(today, with_options, sample)
     return body
 
 
@@ -556,14 +594,6 @@ def build_facets_body(parsed: ParsedQuery, *, filters: SearchFilters, today: dt.
                       with_options: bool = False, alts: Corrections | None = None,
                       sample: float | None = None) -> dict[str, Any]:
     """The facets of every match (the same matches as build_count_body). With `sample`
-    (facet_sample), estimated from that share of the matches, drawn at random with a fixed
-    seed (the same query gives the same figures)."""
-    aggs = aggregations(today, with_options)
-    if sample is not None:
-        everything = aggs.pop("everything", None)
-        aggs = {SAMPLED: {"random_sampler": {"probability": sample, "seed": SAMPLE_SEED},
-                          "aggs": aggs}}
-        if everything:
-            aggs["everything"] = everything
+    (facet_sample), estimated from that share of the matches."""
     return {"query": match_filter(parsed, filters, today, alts), "size": 0,
-            "track_total_hits": False, "aggs": aggs}
+            "track_total_hits": False, "aggs": _facet_aggs(today, with_options, sample)}

@@ -7,31 +7,51 @@ in the same request as the total instead.
 
 The gate wants `m` of a query's `n` free-text syllables (es_query.strict_msm, relaxed_msm), so a
 match holds at least one of any `n - m + 1` of them: the sum of the `n - m + 1` smallest
-document counts bounds the matches. Counts come from term_stats (each syllable as typed) and
-from the suggester (each correction). None when there is no such bound: codes (their matches
-are not counted beforehand), no free text, a gate made of common syllables only, or a syllable
-whose count is unknown. A count too low (the term statistics of one shard, on a cluster of
-several) costs time, never a wrong figure: the facets are then counted exactly over more.
+document counts bounds the matches. Each known phrase is required too: a match holds its role
+key or most of its pairs (es_query.phrase_pairs), which bounds the matches the same way. The
+tightest of these bounds holds. Counts come from term_stats (each syllable, pair and role key
+as typed) and from the suggester (each correction). None when there is no such bound: codes
+(their matches are not counted beforehand), nothing but common syllables, or a count unknown. A
+count too low (the term statistics of one shard, on a cluster of several) costs time, never a
+wrong figure: the facets are then counted exactly over more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from domain.search.es_query import Corrections, relaxed_msm, strict_msm
-from domain.search.query import ParsedQuery
+from domain.search.es_query import Corrections, phrase_pairs, relaxed_msm, strict_msm
+from domain.search.query import ParsedQuery, Segment
+from domain.search.term_stats import TermStats
 
 
 def _least(counts: Sequence[int], need: int) -> int:
-    """Records holding at least `need` of syllables with these document counts, at most."""
+    """Records holding at least `need` of terms with these document counts, at most."""
     return sum(sorted(counts)[: len(counts) - need + 1])
 
 
-def strict_bound(parsed: ParsedQuery, docs: Mapping[str, int]) -> int | None:
-    """At most how many records the strict gate matches (`docs`: folded syllable -> records).
-    Its common syllables (parsed.common) are taken as present, so only the others count."""
-    if parsed.codes or not parsed.rest:
+def _lowest(*bounds: int | None) -> int | None:
+    known = [b for b in bounds if b is not None]
+    return min(known) if known else None
+
+
+def _phrase_bound(segment: Segment, stats: TermStats) -> int | None:
+    """At most how many records hold a known phrase: its role key, or most of its pairs in
+    the text (its one syllable, for a phrase of one)."""
+    if segment.key not in stats.keys:
         return None
+    pairs = phrase_pairs(segment.phrase)
+    terms, counts = (pairs, stats.pairs) if pairs else ([segment.phrase], stats.syllables)
+    if any(t not in counts for t in terms):
+        return None
+    return stats.keys[segment.key] + _least([counts[t] for t in terms], strict_msm(len(terms)))
+
+
+def _phrases_bound(parsed: ParsedQuery, stats: TermStats) -> int | None:
+    return _lowest(*(_phrase_bound(s, stats) for s in parsed.segments))
+
+
+def _rest_bound(parsed: ParsedQuery, docs: Mapping[str, int]) -> int | None:
     words = [parsed.folded[i] for i in parsed.rest]
     rare = [w for w in words if w not in parsed.common]
     if not rare or any(w not in docs for w in rare):
@@ -40,14 +60,24 @@ def strict_bound(parsed: ParsedQuery, docs: Mapping[str, int]) -> int | None:
     return _least([docs[w] for w in rare], need)
 
 
-def relaxed_bound(parsed: ParsedQuery, alts: Corrections, docs: Mapping[str, int],
-                  strict_total: int) -> int | None:
+def strict_bound(parsed: ParsedQuery, stats: TermStats) -> int | None:
+    """At most how many records the strict gate matches. Its common syllables (parsed.common)
+    are taken as present, so only the others count."""
+    if parsed.codes:
+        return None
+    return _lowest(_rest_bound(parsed, stats.syllables), _phrases_bound(parsed, stats))
+
+
+def relaxed_bound(parsed: ParsedQuery, alts: Corrections, stats: TermStats,
+                  docs: Mapping[str, int], strict_total: int) -> int | None:
     """At most how many records the relaxed gate matches: the strict matches (counted:
-    `strict_total`) and those holding all but one syllable in some close spelling."""
-    if parsed.codes or not parsed.rest:
+    `strict_total`) and those holding all but one syllable in some close spelling (`docs`:
+    records per syllable typed or offered), among those holding the known phrases."""
+    if parsed.codes:
         return None
     positions = [alts.close[i] for i in parsed.rest]
-    if any(w not in docs for spellings in positions for w in spellings):
-        return None
-    counts = [sum(docs[w] for w in spellings) for spellings in positions]
-    return strict_total + _least(counts, relaxed_msm(len(counts)))
+    loose = None
+    if positions and all(w in docs for spellings in positions for w in spellings):
+        counts = [sum(docs[w] for w in spellings) for spellings in positions]
+        loose = strict_total + _least(counts, relaxed_msm(len(counts)))
+    return _lowest(loose, _phrases_bound(parsed, stats))

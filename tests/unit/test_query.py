@@ -157,12 +157,17 @@ def test_known_phrases_are_found_longest_first_without_overlap() -> None:
     assert parse_query("nguyen van an", VOCABULARY).segments == ()
 
 
-def test_a_known_phrase_gates_by_key_or_text_and_is_not_scored_as_free_text() -> None:
+def test_a_known_phrase_gates_by_key_or_its_pairs_in_text_and_is_not_scored_as_free_text() -> None:
     parsed = parse_query("giay phep xay dung nguyen van an", VOCABULARY)
     body = build_search_body(parsed, filters=SearchFilters(), today=TODAY)
     gate = json.dumps(body["query"]["bool"]["must"], ensure_ascii=False)
     assert '{"term": {"search.keys_folded": "t:giay phep xay dung"}}' in gate
-    assert '"query": "giay phep xay dung", "minimum_should_match"' in gate
+    # Or most of the type's adjacent pairs in the text (not its syllables anywhere).
+    in_text = [{"term": {"search.text_folded.shingles": p}}
+               for p in ("giay phep", "phep xay", "xay dung")]
+    assert json.dumps({"should": in_text, "minimum_should_match": "3<75%"}) in json.dumps(
+        body["query"]["bool"]["must"])
+    assert '"query": "giay phep xay dung"' not in gate
     assert '"query": "nguyen van an", "minimum_should_match"' in gate
     shingles = [c["term"]["search.text_folded.shingles"]["value"]
                 for c in body["query"]["bool"]["should"]
