@@ -11,8 +11,11 @@ import pytest
 
 from domain.search import term_stats
 from domain.search.es_query import (
+    COUNT_SAMPLE,
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
+    SAMPLE_ABOVE,
+    SAMPLE_SIZE,
     SearchFilters,
     build_count_body,
     build_facets_body,
@@ -289,3 +292,18 @@ def test_facets_of_a_huge_match_set_are_sampled_the_total_stays_exact() -> None:
     assert sampled["random_sampler"]["probability"] == share and "seed" in sampled["random_sampler"]
     assert {"document_type", "agency_code", "valid"} <= set(sampled["aggs"])
     assert "everything" in body["aggs"]  # the form's lists stay exact
+
+
+def test_facets_counted_with_the_total_exactly_or_over_a_sample_of_it() -> None:
+    parsed = parse_query("bán lẻ rượu mạnh")
+    exact = build_count_body(parsed, filters=SearchFilters(), today=TODAY, facets=True)
+    assert exact["track_total_hits"] is True and {"document_type", "valid"} <= set(exact["aggs"])
+    sampled = build_count_body(parsed, filters=SearchFilters(), today=TODAY, facets=True,
+                               sample=COUNT_SAMPLE, with_options=True)
+    assert sampled["track_total_hits"] is True
+    assert sampled["aggs"]["sampled"]["random_sampler"]["probability"] == COUNT_SAMPLE
+    assert {"document_type", "valid"} <= set(sampled["aggs"]["sampled"]["aggs"])
+    assert "everything" in sampled["aggs"]  # the form's options: every record, not a sample
+    # Kept only when the total proves over SAMPLE_ABOVE: then from SAMPLE_SIZE at least.
+    assert COUNT_SAMPLE * SAMPLE_ABOVE >= SAMPLE_SIZE and COUNT_SAMPLE < 0.5
+    assert "aggs" not in build_count_body(parsed, filters=SearchFilters(), today=TODAY)
