@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from domain.search.es_query import HIGHLIGHT_POST, HIGHLIGHT_PRE
 from domain.text.vietnamese import fold_spelling
@@ -79,23 +79,31 @@ def to_html(fragment: str) -> str:
     return _ADJACENT.sub(r"\1", "".join(out)).strip()
 
 
-def fragments(highlight: dict[str, list[str]], sources: dict[str, list[str]],
+def _with_folded(given: list[str] | tuple[list[str], list[str]]
+                 ) -> tuple[list[str], list[str]]:
+    if isinstance(given, tuple):
+        return given
+    return given, [fold_spelling(source) for source in given]
+
+
+def fragments(highlight: dict[str, list[str]],
+              sources: Mapping[str, list[str] | tuple[list[str], list[str]]],
               limit: int = 4) -> list[str]:
     """HTML fragments of one hit, full-text ones first, without duplicates.
 
     `sources` maps a highlighted field's base name (`search.text`) to the accented strings the
-    folded twin was built from.
+    folded twin was built from, or to those and the folded ones (the index's own: nothing to
+    fold again).
     """
     out: list[str] = []
-    folded: dict[str, list[str]] = {}  # each source folded once, however many fragments
+    folded: dict[str, tuple[list[str], list[str]]] = {}  # each source folded once at most
     for field in sorted(highlight, key=lambda f: (not f.startswith("search.text"), f)):
         base = field.removesuffix("_folded")
         for fragment in highlight[field]:
             if field != base:
-                accented = sources.get(base, [])
                 if base not in folded:
-                    folded[base] = [fold_spelling(source) for source in accented]
-                fragment = restore_accents(fragment, accented, folded[base])
+                    folded[base] = _with_folded(sources.get(base, []))
+                fragment = restore_accents(fragment, *folded[base])
             rendered = to_html(fragment)
             if rendered and rendered not in out:
                 out.append(rendered)

@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.search.es_query import Corrections, relaxed_msm, strict_msm
 from domain.search.query import ParsedQuery, parse_query
-from domain.search.schema import TEXT_FOLDED, search_text_values
+from domain.search.schema import TEXT_FOLDED, indexed_values
 from domain.search.term_stats import TermStats
 from domain.text.vietnamese import fold_spelling, normalize, syllables
 
@@ -137,8 +137,7 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
 
 
 def _folded_values(source: Mapping[str, Any]) -> list[list[str]]:
-    return [[fold_spelling(s) for s in syllables(value)]
-            for value in search_text_values(source, source.get("text"))]
+    return [[fold_spelling(s) for s in syllables(value)] for value in indexed_values(source)[0]]
 
 
 def holds_every_syllable(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
@@ -207,7 +206,7 @@ def surely_relaxed(parsed: ParsedQuery, docs: Mapping[str, int]) -> bool:
 
 def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
     """Folded syllable -> its accented spelling in this record (metadata before the text)."""
-    text, *values = search_text_values(source, source.get("text"))
+    text, *values = indexed_values(source)[0]
     out: dict[str, str] = {}
     for value in [*values, text]:
         for syllable in syllables(value):

@@ -33,10 +33,12 @@ ROLES = (HOLDER, PARTY, TYPE, AGENCY, ENTITY)
 ANALYSED_FIELDS = ("search", "codes", "result_number_key")
 # Never shown by the record API (analysed copies and ingest bookkeeping).
 HIDDEN_FIELDS = (*ANALYSED_FIELDS, "ingest_version", "file_hashes", "ingest_hashes", "written_by")
-# Left out of a search hit's _source. `text` stays: highlights of folded fields are mapped
-# back onto it (see highlight_sources), and a hit without highlights does not ask for it.
-HIT_EXCLUDES = ("pages", *ANALYSED_FIELDS)
-HIT_EXCLUDES_NO_TEXT = ("text", *HIT_EXCLUDES)
+# Left out of a search hit's _source: the pages, the raw text and the analysed copies, but for
+# TEXT's strings, accented and folded (indexed_values): highlights of folded fields are cut back
+# out of them, and relaxing reads what the record holds from them, without normalising the
+# whole text again per hit. A hit without highlights asks for none of it.
+HIT_EXCLUDES = ("pages", "text", "codes", "result_number_key", WORDS, f"{KEYS}*")
+HIT_EXCLUDES_NO_TEXT = ("pages", "text", *ANALYSED_FIELDS)
 
 _VALUE_FIELDS = ("document_type", "procedure_name", "holder_name", "agency_name")
 _META_FIELDS = ("summary", "holder_address")  # name people/places, but not holder/title/agency
@@ -67,6 +69,29 @@ def folded_values(values: list[str]) -> list[str]:
     return [fold_spelling(v) for v in values]
 
 
-def highlight_sources(source: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Highlighted field base name -> the accented strings its folded twin was built from."""
-    return {TEXT: search_text_values(source, source.get("text"))}
+def _metadata_count(record: Mapping[str, Any]) -> int:
+    values = [_str(record.get(f)) for f in (*_VALUE_FIELDS, *_META_FIELDS)]
+    return sum(1 for v in values + [_str(p.get("name")) for p in parties(record)] if v)
+
+
+def indexed_values(source: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """search_text_values of a search hit, and the same folded: read from the TEXT strings the
+    hit carries (HIT_EXCLUDES), computed when it carries none. The index leaves out an empty
+    text, so one string fewer than the metadata's plus one means the record had no text."""
+    search = source.get("search")
+    accented = search.get("text") if isinstance(search, Mapping) else None
+    folded = search.get("text_folded") if isinstance(search, Mapping) else None
+    metadata = _metadata_count(source)
+    if not (isinstance(accented, list) and isinstance(folded, list)
+            and len(accented) == len(folded) and len(accented) in (metadata, metadata + 1)):
+        values = search_text_values(source, source.get("text"))
+        return values, folded_values(values)
+    if len(accented) == metadata:
+        return ["", *accented], ["", *folded]
+    return list(accented), list(folded)
+
+
+def highlight_sources(source: Mapping[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
+    """Highlighted field base name -> the accented strings its folded twin was built from, and
+    those folded."""
+    return {TEXT: indexed_values(source)}

@@ -87,18 +87,8 @@ def facets_from(aggs: dict[str, Any], names: FacetNames | None = None) -> dict[s
     return facets
 
 
-def _accented_sources(marked: Mapping[str, Any], source: Mapping[str, Any]
-                      ) -> dict[str, list[str]]:
-    """What fragments of folded fields get their marks back from; nothing to normalise (the
-    whole text, per hit) when every fragment is from an accented field."""
-    if not any(field.endswith("_folded") for field in marked):
-        return {}
-    return highlight_sources(source)
-
-
 def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
     source = hit.get("_source", {})
-    marked = hit.get("highlight", {})
     state = validity_state(source, today)
     score = hit.get("_score")
     item: dict[str, Any] = {
@@ -116,7 +106,7 @@ def map_hit(hit: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "holder_name": source.get("holder_name"),
         # Records without a review object came with a full manifest: nothing to confirm.
         "review_state": (source.get("review") or {}).get("state") or "confirmed",
-        "highlights": highlights.fragments(marked, _accented_sources(marked, source)),
+        "highlights": highlights.fragments(hit.get("highlight", {}), highlight_sources(source)),
     }
     item.update({f: source.get(f) for f in EXTRA_FIELDS})
     return item

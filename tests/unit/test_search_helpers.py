@@ -3,7 +3,9 @@ restoration, query-string parameters, page links, preview page lookup."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from typing import Any
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -11,7 +13,15 @@ from werkzeug.datastructures import MultiDict
 from domain.search import highlights
 from domain.search.es_query import HIGHLIGHT_POST as POST
 from domain.search.es_query import HIGHLIGHT_PRE as PRE
+from domain.search.fields import build_search_fields
 from domain.search.params import ParamError, parse_search_args
+from domain.search.schema import (
+    HIT_EXCLUDES,
+    folded_values,
+    highlight_sources,
+    indexed_values,
+    search_text_values,
+)
 
 
 def test_fragment_is_escaped_and_only_marks_survive() -> None:
@@ -40,6 +50,48 @@ def test_a_fragment_with_an_i_for_y_spelling_gets_its_accents_back() -> None:
         f"ông {PRE}Lý{POST} Văn Kỳ, công ty")
     hit = {"search.text_folded": [fragment]}
     assert highlights.fragments(hit, {"search.text": ["", source]}) == [
+        "ông <mark>Lý</mark> Văn Kỳ, công ty"]
+
+
+RECORD = {"result_id": "H", "document_type": "Giấy phép xây dựng", "holder_name": "Lý Văn Kỳ",
+          "agency_name": "UBND quận Cầu Giấy",
+          "other_parties": [{"name": "Công ty Mỹ Hào"}]}
+
+
+@pytest.mark.parametrize("text", ["Cấp cho ông Lý Văn Kỳ, công ty Mỹ Hào", ""])
+def test_a_hit_reads_its_strings_from_the_index_not_normalising_them_again(text: str) -> None:
+    record = {**RECORD, "text": text}
+    hit = {**record, **build_search_fields(record, text)}
+    wanted = search_text_values(record, text)  # what the index was built from, text first
+    assert indexed_values(hit) == (wanted, folded_values(wanted))
+    del hit["text"]  # a hit's source leaves the raw text out (HIT_EXCLUDES)
+    assert indexed_values(hit) == (wanted, folded_values(wanted))
+    # A source without the indexed strings (or not matching its metadata): computed.
+    assert indexed_values(record) == (wanted, folded_values(wanted))
+    stale = {**hit, "search": {"text": ["x"] * 9, "text_folded": ["x"] * 9}}
+    assert indexed_values({**stale, "text": text})[0] == wanted
+
+
+def _source_filtered(doc: dict[str, Any], excludes: tuple[str, ...]) -> dict[str, Any]:
+    """Elasticsearch's `_source.excludes` on a two-level document (dotted paths, wildcards)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if any(fnmatch.fnmatchcase(key, pattern) for pattern in excludes):
+            continue
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items()
+                     if not any(fnmatch.fnmatchcase(f"{key}.{k}", p) for p in excludes)}
+        out[key] = value
+    return out
+
+
+def test_a_hit_without_the_raw_text_still_gets_its_fragments_accented() -> None:
+    text = "Cấp cho ông Lý Văn Kỳ, công ty Mỹ Hào"
+    record = {**RECORD, "text": text}
+    hit = _source_filtered({**record, **build_search_fields(record, text)}, HIT_EXCLUDES)
+    assert "text" not in hit and set(hit["search"]) == {"text", "text_folded"}
+    marked = {"search.text_folded": [f"ong {PRE}Li{POST} Van Ki, cong ti"]}
+    assert highlights.fragments(marked, highlight_sources(hit)) == [
         "ông <mark>Lý</mark> Văn Kỳ, công ty"]
 
 
