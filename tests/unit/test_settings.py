@@ -61,3 +61,14 @@ def test_client_address_comes_from_the_proxy_only_when_trusted(proxies: int, see
         "/_client-address", headers={"X-Forwarded-For": "198.51.100.9, 203.0.113.7"},
         environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert response.get_data(as_text=True) == seen
+
+
+def test_the_local_stack_heap_fits_the_machine() -> None:
+    from app.devstack.stack import default_heap
+
+    gib = 1024**3
+    plain = load_settings({})
+    assert default_heap(1, plain, memory_bytes=24 * gib) == "4g"  # as docker-compose.yml
+    assert default_heap(1, plain, memory_bytes=8 * gib) == "2g"
+    assert default_heap(3, plain, memory_bytes=24 * gib) == "1g"
+    assert default_heap(1, load_settings({"SOHOA_ES_HEAP": "768m"}), memory_bytes=8 * gib) == "768m"
