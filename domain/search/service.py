@@ -205,12 +205,15 @@ def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: Sea
     total = reading.total
     if total == 0 and not with_options:
         return {}
-    if reading.sample is None or total > SAMPLE_ABOVE:
+    if reading.sample is None or total > SAMPLE_ABOVE or total == 0:
         return reading.counted
-    body = build_facets_body(parsed, filters=request.filters, today=today,
-                             with_options=with_options, alts=reading.alts,
+    body = build_facets_body(parsed, filters=request.filters, today=today, alts=reading.alts,
                              sample=facet_sample(total))
-    return execute(client, index, [body])[0]
+    exact = execute(client, index, [body])[0]
+    if with_options:  # the form's options, counted over every record with the total already
+        everything = reading.counted["aggregations"]["everything"]
+        exact["aggregations"] = {**exact.get("aggregations", {}), "everything": everything}
+    return exact
 
 
 def _corrections(client: Elasticsearch, index: str, parsed: ParsedQuery,

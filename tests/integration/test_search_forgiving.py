@@ -270,3 +270,24 @@ def test_match_bounds_hold_and_facets_counted_with_the_total_are_the_same(
                 counted_apart["aggregations"], service.FACET_NAMES.get(es, index)), q
         checked += bound is not None
     assert checked >= 5  # most of these queries have a bound (the merged path is exercised)
+
+
+def test_the_forms_options_stay_whole_when_few_matches_are_counted_exactly(
+        deployment: Settings, es: Elasticsearch) -> None:
+    """A code query has no bound: its facets are first drawn from a sample, then counted
+    exactly apart (few matches); the form's options, counted over every record with the total,
+    are kept."""
+    from domain.search import service
+    from domain.search.params import SearchRequest
+
+    index, today = deployment.index_name("results"), deployment.effective_today()
+    answer = service.search_index(es, index, SearchRequest(q="125/GPXD-UBND"), today=today,
+                                  with_options=True)
+    assert answer["hits"][0]["result_id"] == "T12-CODE-007"
+    assert not answer["facets_estimated"]
+    # Counted exactly: every match has one type (a sample would scale its few draws up).
+    assert sum(o["count"] for o in answer["facets"]["document_type"]) == answer["total"]
+    every = es.search(index=index, size=0, aggs={"t": {"terms": {"field": "document_type",
+                                                                  "size": 50}}})
+    assert {o["value"]: o["count"] for o in answer["options"]["document_type"]} == {
+        b["key"]: b["doc_count"] for b in every["aggregations"]["t"]["buckets"]}
