@@ -44,20 +44,21 @@ fi
 "${sohoa[@]}" ingest "$sample/manifest.jsonl" --wait
 
 # Two demo accounts with a random web password each (kept, readable only by you, in $run).
+# The accounts live in Elasticsearch and the files here: either may have outlived the other
+# (another demo on the same node, a fresh node), so every run makes them agree again.
 for account in "canbo officer" "quanly manager"; do
   set -- $account
   if [ ! -f "$run/password-$1" ]; then
     python3 -c 'import secrets; print(secrets.token_urlsafe(12))' >"$run/password-$1"
-    chmod 600 "$run/password-$1"
-    if token=$("${sohoa[@]}" users add "$1" --role "$2" --password-stdin <"$run/password-$1" 2>/dev/null); then
-      echo "$token" >"$run/token-$1"
-      chmod 600 "$run/token-$1"
-    else  # the account exists already (this Elasticsearch served another demo): new secrets
-      "${sohoa[@]}" users set-password "$1" --password-stdin <"$run/password-$1" >/dev/null
-      "${sohoa[@]}" users rotate-token "$1" >"$run/token-$1"
-      chmod 600 "$run/token-$1"
-    fi
   fi
+  chmod 600 "$run/password-$1"
+  if token=$("${sohoa[@]}" users add "$1" --role "$2" --password-stdin <"$run/password-$1" 2>/dev/null); then
+    echo "$token" >"$run/token-$1"
+  else  # the account exists already: its password from the file, and a new token
+    "${sohoa[@]}" users set-password "$1" --password-stdin <"$run/password-$1" >/dev/null
+    "${sohoa[@]}" users rotate-token "$1" >"$run/token-$1"
+  fi
+  chmod 600 "$run/token-$1"
 done
 
 if [ -f "$run/web.pid" ] && kill -0 "$(cat "$run/web.pid")" 2>/dev/null; then

@@ -22,7 +22,7 @@ from domain.search.es_query import Corrections, relaxed_msm, strict_msm
 from domain.search.query import ParsedQuery, parse_query
 from domain.search.schema import TEXT_FOLDED, indexed_values
 from domain.search.term_stats import TermStats
-from domain.text.vietnamese import fold_spelling, normalize, syllables
+from domain.text.vietnamese import fold_spelling, normalize_text, syllables
 
 SUGGESTER = "syllables"
 # A syllable as typed held by at least this share of the records (and REAL_WORD_DOCS) is a
@@ -221,6 +221,13 @@ def _chosen(variants: tuple[str, ...], spellings: Mapping[str, str]) -> str | No
     return next((spellings[v] for v in variants[1:] if v in spellings), None)
 
 
+def _cased_like(typed: str, word: str) -> str:
+    """`word` in the case the user typed its slip in (`Loann` -> `Loan`, `HKOA` -> `HOA`)."""
+    if len(typed) > 1 and typed.isupper():
+        return word.upper()
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
+
+
 def did_you_mean(parsed: ParsedQuery, alts: Corrections,
                  source: Mapping[str, Any]) -> str | None:
     """The query as typed, each syllable the best relaxed hit lacks replaced by the candidate it
@@ -230,12 +237,12 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
              if len(variants) > 1 and (word := _chosen(variants, spellings))}
     if not fixes:
         return None
-    text = normalize(parsed.raw)
+    text = normalize_text(parsed.raw)  # the query as typed, its case kept
     out, pos, j = [], 0, 0
     for match in _TOKEN_RE.finditer(text):
-        if j < len(parsed.syllables) and match.group() == parsed.syllables[j]:
+        if j < len(parsed.syllables) and match.group().lower() == parsed.syllables[j]:
             if j in fixes:
-                out += [text[pos:match.start()], fixes[j]]
+                out += [text[pos:match.start()], _cased_like(match.group(), fixes[j])]
                 pos = match.end()
             j += 1
     out.append(text[pos:])

@@ -137,7 +137,7 @@ def test_relaxed_and_did_you_mean_per_contract(api: Any) -> None:
     assert _ids(exact)[:1] == ["T12-TYPO-001"]
     typo = _search(api, "giấy phép xây dựng Phan Diệu Hạnhh")
     assert typo["relaxed"] is True and typo["total"] >= 1
-    assert typo["did_you_mean"] == "giấy phép xây dựng phan diệu hạnh"
+    assert typo["did_you_mean"] == "giấy phép xây dựng Phan Diệu Hạnh"  # as typed, fixed
     # The correction, run, is a strict search that finds the record.
     again = _search(api, typo["did_you_mean"])
     assert again["relaxed"] is False and _ids(again)[:1] == ["T12-TYPO-001"]

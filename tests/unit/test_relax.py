@@ -129,7 +129,14 @@ def test_did_you_mean_takes_the_spelling_the_best_hit_holds() -> None:
     parsed = parse_query("giấy phép xây dựng Phan Diệu Hạnhh")
     alts = relax.alternatives(parsed, {"hanhh": (("hanh", "hinh"), ())})
     hit = {"holder_name": "Phan Diệu Hạnh", "document_type": "Giấy phép xây dựng", "text": ""}
-    assert relax.did_you_mean(parsed, alts, hit) == "giấy phép xây dựng phan diệu hạnh"
+    assert relax.did_you_mean(parsed, alts, hit) == "giấy phép xây dựng Phan Diệu Hạnh"
+    # The fix takes the case its slip was typed in.
+    lower = parse_query("giấy phép xây dựng phan diệu hạnhh")
+    assert relax.did_you_mean(lower, relax.alternatives(lower, {"hanhh": (("hanh",), ())}),
+                              hit) == "giấy phép xây dựng phan diệu hạnh"
+    upper = parse_query("GIẤY PHÉP XÂY DỰNG PHAN DIỆU HẠNHH")
+    assert relax.did_you_mean(upper, relax.alternatives(upper, {"hanhh": (("hanh",), ())}),
+                              hit) == "GIẤY PHÉP XÂY DỰNG PHAN DIỆU HẠNH"
     exact = parse_query("giấy phép xây dựng Phan Diệu Hạnh")
     assert relax.did_you_mean(exact, relax.alternatives(exact, {}), hit) is None
 
