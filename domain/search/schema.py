@@ -59,19 +59,20 @@ def search_text_values(record: Mapping[str, Any], text: str | None) -> list[str]
     """The accented strings of TEXT, in index order: the full text first, then the metadata.
     TEXT_FOLDED is these, folded character for character, so a folded highlight fragment can
     be cut back out of them with its marks (domain.search.highlights)."""
+    return [normalize_text(text or "")] + [normalize_text(v) for v in _metadata_strings(record)]
+
+
+def _metadata_strings(record: Mapping[str, Any]) -> list[str]:
+    """The metadata strings TEXT holds after the full text, in index order (blank ones left
+    out), not yet normalised."""
     values = [_str(record.get(f)) for f in (*_VALUE_FIELDS, *_META_FIELDS)]
     values += [_str(p.get("name")) for p in parties(record)]
-    return [normalize_text(text or "")] + [normalize_text(v) for v in values if v]
+    return [v for v in values if v]
 
 
 def folded_values(values: list[str]) -> list[str]:
     """TEXT_FOLDED's strings for TEXT's."""
     return [fold_spelling(v) for v in values]
-
-
-def _metadata_count(record: Mapping[str, Any]) -> int:
-    values = [_str(record.get(f)) for f in (*_VALUE_FIELDS, *_META_FIELDS)]
-    return sum(1 for v in values + [_str(p.get("name")) for p in parties(record)] if v)
 
 
 def indexed_values(source: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -81,7 +82,7 @@ def indexed_values(source: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     search = source.get("search")
     accented = search.get("text") if isinstance(search, Mapping) else None
     folded = search.get("text_folded") if isinstance(search, Mapping) else None
-    metadata = _metadata_count(source)
+    metadata = len(_metadata_strings(source))
     if not (isinstance(accented, list) and isinstance(folded, list)
             and len(accented) == len(folded) and len(accented) in (metadata, metadata + 1)):
         values = search_text_values(source, source.get("text"))
