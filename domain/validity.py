@@ -59,4 +59,5 @@ def valid_filter(on: dt.date) -> dict[str, Any]:
 
 # A withdrawn record (ingested in error) is kept, with its history, but no search, citizen view
 # or coverage figure counts it. Documents without the field are not withdrawn.
-NOT_WITHDRAWN: dict[str, Any] = {"bool": {"must_not": {"term": {"withdrawn": True}}}}
+WITHDRAWN: dict[str, Any] = {"term": {"withdrawn": True}}
+NOT_WITHDRAWN: dict[str, Any] = {"bool": {"must_not": WITHDRAWN}}

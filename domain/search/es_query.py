@@ -55,7 +55,7 @@ from domain.search.schema import (
     TYPE,
     WORDS,
 )
-from domain.validity import NOT_WITHDRAWN, valid_filter
+from domain.validity import NOT_WITHDRAWN, WITHDRAWN, valid_filter
 
 Options = Sequence[Sequence[str]]  # per syllable position: the spellings looked up
 
@@ -98,7 +98,7 @@ ACCENT_PAIR_WEIGHT = 0.5
 WORDS_WEIGHT = 1.0
 NUMBER_BOOST = 60.0  # the record's own result number, above any code merely mentioned
 CODE_BOOST = 40.0
-RESCORE_WINDOW = 100  # candidates the second phase reorders (more when a deeper page is asked)
+RESCORE_WINDOW = 40  # candidates the second phase reorders (more when a deeper page is asked)
 VALID_BOOST = 1.0  # added when the result is valid today
 RECENCY_BOOST = 0.1  # at most this much for the newest: breaks ties, never outranks a match
 RECENCY_PIVOT = "1825d"  # a result five years old gets half of it
@@ -135,9 +135,9 @@ class SearchFilters:
 TERM_FILTERS = ("agency_code", "agency_level", "document_type", "procedure_code")
 
 
-def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
-    """Every filter of a search (hits, counts and suggestions alike): add new ones here."""
-    clauses: list[dict[str, Any]] = [NOT_WITHDRAWN]
+def chosen_filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
+    """The filters the user chose (add new ones here), withdrawn records aside."""
+    clauses: list[dict[str, Any]] = []
     for field in TERM_FILTERS:
         values = [v for v in getattr(filters, field) if v]
         if values:
@@ -152,6 +152,12 @@ def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any
     if issued:
         clauses.append({"range": {"issued_on": issued}})
     return clauses
+
+
+def filter_clauses(filters: SearchFilters, today: dt.date) -> list[dict[str, Any]]:
+    """Every filter of a search (hits, counts and suggestions alike): no withdrawn record, and
+    the chosen ones."""
+    return [NOT_WITHDRAWN, *chosen_filter_clauses(filters, today)]
 
 
 def _match(field: str, text: str, boost: float) -> dict[str, Any]:
@@ -319,6 +325,21 @@ def relaxed_msm(n: int) -> int:
     return max(1, n - 1) if n <= 4 else (3 * n) // 4
 
 
+def _loose_within_strict(parsed: ParsedQuery, alts: Corrections) -> bool:
+    """Whether every record the loose gate admits is a strict match already: no syllable has a
+    correction, and the strict gate asks no more of the uncommon syllables than the loose one
+    does (`relaxed_msm` of all, `strict_msm` with the common ones taken as present). Then the
+    strict gate alone holds the relaxed matches: a relaxed search only ranks them otherwise
+    (corrected pairs and names)."""
+    if any(len(alts.close[i]) > 1 for i in parsed.rest):
+        return False
+    n = len(parsed.rest)
+    common = sum(parsed.folded[i] in parsed.common for i in parsed.rest)
+    if common == n:  # the strict gate: any of them
+        return True
+    return max(1, strict_msm(n) - common) <= relaxed_msm(n) - common
+
+
 def _relaxed_gate(parsed: ParsedQuery, alts: Corrections, scored: bool) -> dict[str, Any]:
     """Known phrases as in the strict gate; of the other syllables, all but one must match,
     each as typed or as one of its corrections (exact term lookups), and two of them side by
@@ -330,16 +351,22 @@ def _relaxed_gate(parsed: ParsedQuery, alts: Corrections, scored: bool) -> dict[
     Each part is in the request once: the strict gate, the phrases and the corrections are
     the costly lookups of a relaxed search. Unless `scored` (the hits request), the strict
     matches are left out where the loose ones include them (no syllable common): counting
-    their union then costs what counting the loose ones does."""
+    their union then costs what counting the loose ones does. When the loose matches are
+    strict ones (_loose_within_strict), the side-by-side condition holds of every match and
+    is left out; with no syllable common the two gates are one, and so is the bonus."""
     positions = [_spellings(alts.close[i]) for i in parsed.rest]
     loose: dict[str, Any] = {"bool": {"should": positions,
                                       "minimum_should_match": relaxed_msm(len(positions))}}
     strict = _gated_words([parsed.folded[i] for i in parsed.rest], parsed.common)
-    if scored or parsed.common:
+    within = _loose_within_strict(parsed, alts)
+    same = within and not parsed.common  # the two gates admit the same records
+    if within and not scored:
+        loose = strict
+    elif not same and (scored or parsed.common):
         exact = {"constant_score": {"filter": strict, "boost": EXACT_BOOST}}
         loose = {"bool": {"should": [loose, exact], "minimum_should_match": 1}}
     gate: dict[str, Any] = {"bool": {"must": [loose]}}
-    pairs = _rest_pairs(parsed, alts)
+    pairs = [] if within else _rest_pairs(parsed, alts)
     if pairs:
         # With one syllable allowed to miss, the rest of a name may be common words (`Phương Hà`
         # of `Liều Phương Hà`: most records hold both); a relaxed match must also hold two of
@@ -447,7 +474,10 @@ def build_query(parsed: ParsedQuery, filters: SearchFilters, today: dt.date,
         must, should = [{"match_all": {}}], ordering_clauses(today)
     else:
         must, should = [_gate(parsed, alts, scored=True)], scoring_clauses(parsed, alts, common)
-    return {"bool": {"must": must, "filter": filter_clauses(filters, today), "should": should}}
+    # Withdrawn records excluded as a clause of their own rather than as a filter: Lucene then
+    # skips the few withdrawn documents instead of testing every candidate against the filter.
+    return {"bool": {"must": must, "filter": chosen_filter_clauses(filters, today),
+                     "must_not": [WITHDRAWN], "should": should}}
 
 
 def rescore(parsed: ParsedQuery, today: dt.date, window: int, relaxed: bool = False,

@@ -28,6 +28,7 @@ from domain.search.es_query import (
     build_facets_body,
     build_search_body,
     facet_sample,
+    filter_clauses,
 )
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
@@ -191,10 +192,19 @@ def _bodies(parsed: ParsedQuery, request: SearchRequest, today: dt.date,
                                    facets=True, with_options=with_options, sample=sample)]
 
 
-def _count_sample(bound: int | None) -> float | None:
+def _count_sample(bound: int | None, floor: int = 0) -> float | None:
     """The share of the matches to count the facets over in the total's own request: all of
-    them (None) when surely at most EXACT_WITH_TOTAL, else COUNT_SAMPLE."""
+    them (None) when surely at most EXACT_WITH_TOTAL, else COUNT_SAMPLE; COUNT_SAMPLE too when
+    surely over SAMPLE_ABOVE (the sample stands, and costs a fraction of an exact count)."""
+    if floor > SAMPLE_ABOVE:
+        return COUNT_SAMPLE
     return None if bound is not None and bound <= EXACT_WITH_TOTAL else COUNT_SAMPLE
+
+
+def _floor(parsed: ParsedQuery, stats: TermStats, request: SearchRequest, today: dt.date) -> int:
+    """At least how many records match (match_bound.strict_floor), known only with no filter."""
+    unfiltered = filter_clauses(request.filters, today) == filter_clauses(SearchFilters(), today)
+    return match_bound.strict_floor(parsed, stats) if unfiltered else 0
 
 
 def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
@@ -243,9 +253,11 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, *,
 
 def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,
              today: dt.date, stats: TermStats, with_options: bool, alts: Corrections,
-             docs: Mapping[str, int], strict_total: int) -> _Reading:
-    """The relaxed page and total (the facets with it when surely few), and its correction."""
-    sample = _count_sample(match_bound.relaxed_bound(parsed, alts, stats, docs, strict_total))
+             docs: Mapping[str, int], strict_matches: int | None) -> _Reading:
+    """The relaxed page and total (the facets with it when surely few), and its correction.
+    `strict_matches`: the strict matches, counted or bounded (match_bound)."""
+    sample = _count_sample(match_bound.relaxed_bound(parsed, alts, stats, docs, strict_matches),
+                           _floor(parsed, stats, request, today))
     ranked, counted = execute(client, index, _bodies(parsed, request, today, alts,
                                                      stats.common_pairs(), sample, with_options))
     top = _top(ranked)
@@ -254,17 +266,12 @@ def _relaxed(client: Elasticsearch, index: str, parsed: ParsedQuery, request: Se
 
 
 def _corrections_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
-                       request: SearchRequest, today: dt.date, stats: TermStats
-                       ) -> tuple[Corrections, dict[str, int], int] | None:
-    """For a query sure to be relaxed: the strict total and the corrections in one `_msearch`
-    (no strict page: it could not stand); None when a relaxed search could find nothing new."""
-    asked = relax.suggest_body(parsed)
-    bodies = [build_count_body(parsed, filters=request.filters, today=today)]
-    counted, *suggested = execute(client, index, bodies + ([asked] if asked else []))
-    alts, docs = _read_corrections(parsed, stats, suggested[0] if suggested else {})
-    if not relax.widens(parsed, alts):
-        return None
-    return alts, docs, counted["hits"]["total"]["value"]
+                       stats: TermStats) -> tuple[Corrections, dict[str, int]] | None:
+    """For a query sure to be relaxed: its corrections, with no strict search at all (its page
+    could not stand, and its matches are bounded from the term statistics); None when a
+    relaxed search could find nothing new."""
+    alts, docs = _corrections(client, index, parsed, stats)
+    return (alts, docs) if relax.widens(parsed, alts) else None
 
 
 def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, today: dt.date,
@@ -274,8 +281,9 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     One `_msearch` holds the ranked page and the exact total. Only when that strict reading
     finds too little (domain.search.relax.worth_relaxing) are corrections of the query's
     syllables asked of the index, and a relaxed `_msearch` sent over them. A query with a
-    syllable no record holds is sure to be relaxed (relax.surely_relaxed): its strict page is
-    not asked for, and its corrections come with the strict total. The facets of the
+    syllable no record holds is sure to be relaxed (relax.surely_relaxed): no strict search is
+    sent, only the request for corrections (its strict matches are bounded from the term
+    statistics, match_bound.strict_bound). The facets of the
     answering reading are counted with its total: exactly when its matches are surely few
     enough (domain.search.match_bound), otherwise over a sample, replaced by an exact count
     apart when the total proves SAMPLE_ABOVE or fewer.
@@ -283,10 +291,11 @@ def search_index(client: Elasticsearch, index: str, request: SearchRequest, *, t
     parsed = parse(client, index, request.q)
     stats = _term_stats(client, index, parsed)
     parsed = replace(parsed, common=stats.common_syllables())
-    early = _corrections_first(client, index, parsed, request, today, stats) \
+    early = _corrections_first(client, index, parsed, stats) \
         if relax.surely_relaxed(parsed, stats.syllables) else None
     if early is not None:
-        reading = _relaxed(client, index, parsed, request, today, stats, with_options, *early)
+        reading = _relaxed(client, index, parsed, request, today, stats, with_options, *early,
+                           match_bound.strict_bound(parsed, stats))
     else:
         reading = _strict_first(client, index, parsed, request, today, stats, with_options)
     facets = _facets(client, index, parsed, request, today, with_options, reading)
@@ -300,7 +309,8 @@ def _strict_first(client: Elasticsearch, index: str, parsed: ParsedQuery,
                   with_options: bool) -> _Reading:
     """The strict page and total; relaxed after them when they found too little."""
     common = stats.common_pairs()
-    sample = _count_sample(match_bound.strict_bound(parsed, stats))
+    sample = _count_sample(match_bound.strict_bound(parsed, stats),
+                           _floor(parsed, stats, request, today))
     bodies = _bodies(parsed, request, today, common=common, sample=sample,
                      with_options=with_options)
     if request.page > 1:  # whether to relax is judged on the best match, whatever the page

@@ -20,6 +20,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from domain.indices import drop_all
 from domain.search import evaluation as se
+from domain.search.query import ParsedQuery
 from domain.settings import Settings
 from tests.conftest import run_cli
 from tests.support.apps import bearer, make_app
@@ -245,7 +246,7 @@ def test_match_bounds_hold_and_facets_counted_with_the_total_are_the_same(
 
     index, today = deployment.index_name("results"), deployment.effective_today()
     filters = SearchFilters()
-    checked = 0
+    checked = floors = 0
     for q in BOUND_QUERIES:
         parsed = service.parse(es, index, q)
         stats = service._term_stats(es, index, parsed)
@@ -255,12 +256,18 @@ def test_match_bounds_hold_and_facets_counted_with_the_total_are_the_same(
         bound = match_bound.strict_bound(parsed, stats)
         assert bound is None or bound >= strict_total, (q, bound, strict_total)
         assert bound is not None or q not in PHRASES_ONLY, q
+        floor = match_bound.strict_floor(parsed, stats)
+        assert floor <= strict_total, (q, floor, strict_total)
+        floors += floor > 0
         alts, docs = service._corrections(es, index, parsed, stats)
         if relax.widens(parsed, alts):
             wide = es.search(index=index, **build_count_body(parsed, filters=filters,
                                                              today=today, alts=alts))
-            wide_bound = match_bound.relaxed_bound(parsed, alts, stats, docs, strict_total)
-            assert wide_bound is None or wide_bound >= wide["hits"]["total"]["value"], q
+            wide_total = wide["hits"]["total"]["value"]
+            assert floor <= wide_total, q
+            for strict_matches in (strict_total, bound):  # counted, or bounded (no count)
+                wide_bound = match_bound.relaxed_bound(parsed, alts, stats, docs, strict_matches)
+                assert wide_bound is None or wide_bound >= wide_total, q
         answer = service.search_index(es, index, SearchRequest(q=q), today=today)
         counted_apart = es.search(index=index, **build_facets_body(
             parsed, filters=filters, today=today,
@@ -270,6 +277,7 @@ def test_match_bounds_hold_and_facets_counted_with_the_total_are_the_same(
                 counted_apart["aggregations"], service.FACET_NAMES.get(es, index)), q
         checked += bound is not None
     assert checked >= 5  # most of these queries have a bound (the merged path is exercised)
+    assert floors >= 2  # and some a floor
 
 
 def test_the_forms_options_stay_whole_when_few_matches_are_counted_exactly(
@@ -291,3 +299,42 @@ def test_the_forms_options_stay_whole_when_few_matches_are_counted_exactly(
                                                                   "size": 50}}})
     assert {o["value"]: o["count"] for o in answer["options"]["document_type"]} == {
         b["key"]: b["doc_count"] for b in every["aggregations"]["t"]["buckets"]}
+
+
+# Relaxed with no syllable corrected (on this index), one with a known phrase.
+SIMPLE_RELAXED = ["nhà ở riêng lẻẻ", "đăng ký kết hônn", "đăng ký kết hôn xqzv",
+                  "giấy phép xây dựng nhà ở riêng lẻẻ"]
+
+
+def test_a_relaxed_gate_left_as_the_strict_one_matches_and_ranks_as_the_whole_gate(
+        deployment: Settings, es: Elasticsearch, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no syllable has a correction and the strict gate asks no more than the loose one
+    (es_query._loose_within_strict), the relaxed gate drops its pair condition and bonus: the
+    same records match, in the same order, as with the whole gate."""
+    from domain.search import es_query, relax, service
+    from domain.search.es_query import SearchFilters, build_count_body, build_search_body
+
+    index, today = deployment.index_name("results"), deployment.effective_today()
+    compared = 0
+    for q in SIMPLE_RELAXED:
+        parsed = service.parse(es, index, q)
+        stats = service._term_stats(es, index, parsed)
+        parsed = replace(parsed, common=stats.common_syllables())
+        alts, _docs = service._corrections(es, index, parsed, stats)
+        if not (relax.widens(parsed, alts) and es_query._loose_within_strict(parsed, alts)):
+            continue
+
+        def run(alts: es_query.Corrections = alts,
+                parsed: ParsedQuery = parsed) -> tuple[int, list[str]]:
+            kw = {"filters": SearchFilters(), "today": today, "alts": alts}
+            total = es.search(index=index, **build_count_body(parsed, **kw))["hits"]["total"]
+            page = es.search(index=index, **build_search_body(parsed, size=20, **kw))
+            return total["value"], [h["_id"] for h in page["hits"]["hits"]]
+
+        simple = run()
+        with monkeypatch.context() as patched:
+            patched.setattr(es_query, "_loose_within_strict", lambda *_: False)
+            whole = run()
+        assert simple == whole, q
+        compared += simple[0] > 0
+    assert compared >= 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from domain.search.es_query import Corrections
-from domain.search.match_bound import relaxed_bound, strict_bound
+from domain.search.match_bound import relaxed_bound, strict_bound, strict_floor
 from domain.search.query import ParsedQuery, Vocabulary, parse_query
 from domain.search.term_stats import TermStats
 
@@ -44,8 +44,13 @@ def test_relaxed_bound_adds_the_corrections_and_the_strict_matches() -> None:
                        wide=(("phan", "than"), ("dieu",), ("hanhh", "hanh")))
     docs = {"phan": 300, "dieu": 50, "hanhh": 0, "hanh": 80}
     stats = TermStats(records=1000, syllables={"phan": 300, "dieu": 50})
-    assert relaxed_bound(parsed, alts, stats, docs, strict_total=4) == 4 + 50 + 80
+    assert relaxed_bound(parsed, alts, stats, docs, strict_matches=4) == 4 + 50 + 80
     assert relaxed_bound(parsed, alts, stats, {"phan": 300, "dieu": 50}, 4) is None
+    # Strict matches not counted: bounded (strict_bound), or no bound at all.
+    typed = TermStats(records=1000, syllables={"phan": 300, "dieu": 50, "hanhh": 0})
+    assert strict_bound(parsed, typed) == 0  # all three as typed: none holds `hanhh`
+    assert relaxed_bound(parsed, alts, typed, docs, strict_bound(parsed, typed)) == 0 + 50 + 80
+    assert relaxed_bound(parsed, alts, stats, docs, None) is None
 
 
 VOCABULARY = Vocabulary.from_names(["Trích lục khai sinh"], ["UBND phường Quán Thánh"])
@@ -64,7 +69,7 @@ def test_a_known_phrase_is_bounded_by_its_key_and_its_pairs() -> None:
     assert strict_bound(parsed, no_key) == 290 + 300  # the ward's key was not counted
     alts = Corrections(close=tuple((w,) for w in parsed.folded),
                        wide=tuple((w,) for w in parsed.folded))
-    assert relaxed_bound(parsed, alts, stats, {}, strict_total=0) == 35 + 40
+    assert relaxed_bound(parsed, alts, stats, {}, strict_matches=0) == 35 + 40
 
 
 def test_free_text_and_phrases_the_tighter_bound_holds() -> None:
@@ -73,3 +78,25 @@ def test_free_text_and_phrases_the_tighter_bound_holds() -> None:
                       pairs={"trich luc": 300, "luc khai": 310, "khai sinh": 320},
                       keys={"t:trich luc khai sinh": 290})
     assert strict_bound(parsed, stats) == 3
+
+
+def test_a_floor_is_a_pair_or_syllable_that_alone_satisfies_the_gate() -> None:
+    # Three of four, one common (taken as present): two of the other three, so a pair of
+    # uncommon syllables alone makes a match; a single syllable does not.
+    parsed = replace(parse_query("tình trạng hôn nhân"), common=frozenset({"nhan"}))
+    stats = TermStats(records=1000, syllables={"tinh": 430, "trang": 300, "hon": 280, "nhan": 999},
+                      pairs={"tinh trang": 230, "trang hon": 250, "hon nhan": 270})
+    assert strict_floor(parsed, stats) == 250  # `hon nhan` holds one uncommon syllable only
+    # Two of two common: either syllable alone.
+    both = replace(parse_query("chứng nhận"), common=frozenset({"chung", "nhan"}))
+    assert strict_floor(both, TermStats(records=1000, syllables={"chung": 600, "nhan": 990})) \
+        == 990
+    # All four required to three: no pair suffices.
+    assert strict_floor(parse_query("tình trạng hôn nhân"), stats) == 0
+
+
+def test_no_floor_for_codes_or_known_phrases() -> None:
+    stats = TermStats(records=1000, syllables={"nguyen": 500}, pairs={"trich luc": 300})
+    assert strict_floor(parse_query("125/GPXD-UBND Nguyễn"), stats) == 0
+    assert strict_floor(parse_query("trích lục khai sinh Nguyễn", VOCABULARY), stats) == 0
+    assert strict_floor(parse_query(""), stats) == 0

@@ -14,6 +14,7 @@ from domain.search.es_query import (
     COUNT_SAMPLE,
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
+    RESCORE_WINDOW,
     SAMPLE_ABOVE,
     SAMPLE_SIZE,
     SearchFilters,
@@ -23,7 +24,7 @@ from domain.search.es_query import (
     facet_sample,
 )
 from domain.search.query import Vocabulary, find_segments, parse_query
-from domain.validity import NOT_WITHDRAWN
+from domain.validity import NOT_WITHDRAWN, WITHDRAWN
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -101,7 +102,7 @@ def test_accents_and_words_only_reorder_the_best_candidates() -> None:
     second = json.dumps(body["rescore"], ensure_ascii=False)
     assert "search.text.shingles" in second and "search.words" in second
     assert "search.text.shingles" not in first and "search.words" not in first
-    assert body["rescore"]["window_size"] >= 100
+    assert body["rescore"]["window_size"] == RESCORE_WINDOW >= 4 * 10  # four pages of ten
     assert _body("Nguyễn", page=30, size=10)["rescore"]["window_size"] == 300
     # A lone syllable has no pair to carry its marks: the accented syllable itself refines.
     assert '"search.text": {"query": "ân"' in json.dumps(_body("Ân")["rescore"], ensure_ascii=False)
@@ -122,8 +123,11 @@ def test_counts_request_matches_what_the_ranking_matches_without_scoring() -> No
     ranked = build_search_body(parsed, filters=filters, today=TODAY)
     assert total["size"] == 0 and total["track_total_hits"] is True and "aggs" not in total
     assert counts["size"] == 0 and counts["query"] == total["query"]
+    # The same clauses; withdrawn records are excluded by a filter there, a clause of its own here.
+    ranked_bool = ranked["query"]["bool"]
+    assert ranked_bool["must_not"] == [WITHDRAWN]
     assert counts["query"]["bool"]["filter"] == (
-        ranked["query"]["bool"]["must"] + ranked["query"]["bool"]["filter"])
+        ranked_bool["must"] + [NOT_WITHDRAWN] + ranked_bool["filter"])
     assert set(counts["aggs"]) == {"document_type", "agency_code", "agency_level", "status",
                                    "procedure_code", "valid"}
     # The page is ranked without an exact total or forced scores, so Lucene may skip hopeless
@@ -212,7 +216,8 @@ def test_empty_query_lists_everything_filtered() -> None:
     body = _body("", filters=SearchFilters(agency_level=("commune",)))
     inner = body["query"]["bool"]
     assert inner["must"] == [{"match_all": {}}]
-    assert inner["filter"] == [NOT_WITHDRAWN, {"terms": {"agency_level": ["commune"]}}]
+    assert inner["filter"] == [{"terms": {"agency_level": ["commune"]}}]
+    assert inner["must_not"] == [WITHDRAWN]
     assert "highlight" not in body and "rescore" not in body
 
 

@@ -88,6 +88,43 @@ def test_relaxed_request_requires_all_but_one_syllable_in_some_spelling() -> Non
     assert "constant_score" not in json.dumps(counted)
 
 
+def _gates(q: str, close: dict[str, tuple[str, ...]], common: frozenset[str] = frozenset()
+           ) -> tuple[str, str]:
+    """The relaxed hits request's gate and the relaxed count's, as JSON: `close` gives the
+    corrections of some syllables (the others have none)."""
+    parsed = replace(parse_query(q), common=common)
+    spellings = tuple((w, *close.get(w, ())) for w in parsed.folded)
+    alts = Corrections(close=spellings, wide=spellings)
+    page = build_search_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
+    count = build_count_body(parsed, filters=SearchFilters(), today=TODAY, alts=alts)
+    return (json.dumps(page["query"]["bool"]["must"][0], ensure_ascii=False),
+            json.dumps(count["query"]["bool"]["filter"][0], ensure_ascii=False))
+
+
+def test_a_relaxed_gate_with_nothing_to_correct_is_the_strict_one() -> None:
+    # Four syllables, none corrected: three of four is what the strict gate asks too, so the
+    # relaxed matches are the strict ones; no pair condition, no bonus every match would get.
+    page, count = _gates("hôn nhânn để bổ", {})
+    for gate in (page, count):
+        assert "shingles" not in gate and "constant_score" not in gate
+        assert '"minimum_should_match": 3' in gate or '"minimum_should_match": "3<75%"' in gate
+    # One syllable common (taken as present by the strict gate): the strict gate holds every
+    # loose match, so it alone is counted; the page keeps the bonus (the strict-only matches
+    # rank as before), and no pair condition.
+    page, count = _gates("hôn nhânn để bổ", {}, common=frozenset({"de"}))
+    assert "shingles" not in page and "shingles" not in count
+    assert "constant_score" in page and "dis_max" not in count
+
+
+def test_a_relaxed_gate_with_a_correction_or_a_short_name_keeps_its_conditions() -> None:
+    # A correction lets records without the syllable as typed in: they must hold a pair.
+    page, count = _gates("hôn nhânn để bổ", {"nhann": ("nhan",)})
+    assert "shingles" in page and "shingles" in count and "constant_score" in page
+    # Three syllables: two of three may match loosely where the strict gate wants all three.
+    page, count = _gates("Phan Diệu Hạnhh", {})
+    assert "shingles" in page and "shingles" in count
+
+
 def test_codes_stay_exact_in_a_relaxed_request() -> None:
     parsed = parse_query("Phan Diệu Hạnhh 001066357029")
     alts = relax.alternatives(parsed, {"hanhh": (("hanh",), ()), "phan": (("than",), ())})
