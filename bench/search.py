@@ -129,16 +129,16 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p95": pick(0.95), "p99": pick(0.99)}
 
 
-def _concurrent_work(queries: int) -> int:
-    """How many queries the concurrent measurement sends: the set repeated, about
-    CONCURRENT_QUERIES in all."""
-    return queries * max(1, CONCURRENT_QUERIES // queries)
+def _concurrent_repeats(queries: int) -> int:
+    """How many times the concurrent measurement sends the query set: about
+    CONCURRENT_QUERIES queries in all."""
+    return max(1, CONCURRENT_QUERIES // queries)
 
 
 def measure(
     fn: Any, client: Elasticsearch, settings: Settings, queries: list[tuple[str, str]], clients: int
 ) -> dict[str, Any]:
-    work = queries * (_concurrent_work(len(queries)) // len(queries) if clients > 1 else 1)
+    work = queries * (_concurrent_repeats(len(queries)) if clients > 1 else 1)
     errors = 0
     latencies: list[tuple[str, float]] = []
 
@@ -211,6 +211,7 @@ def run() -> tuple[dict[str, Any], str]:
             kind_rows += _kind_rows(size, result)
         finally:
             drop_all(client, settings)
+    concurrent = len(queries) * _concurrent_repeats(len(queries))
     body = f"""Data: synthetic records from the dev-text seeds ({BASES:,} distinct analysed
 bases with new holders, each repeated with fresh result number, ID number, dates and status; see
 `bench/synthetic.py`). Query set: {len(queries)} queries, {QUERIES_PER_KIND} of each kind (number,
@@ -219,7 +220,7 @@ that needs forgiving: {FORGIVING_PER_KIND} each of a typo in the holder, an i/y 
 one word that matches nothing, a typo in a content phrase (relaxed search), all taken from the
 generated records. "ours" = `domain.search.service.search` as the API runs it (parse, ranking query,
 facets, highlights); "stock" = a plain `multi_match` on the same index (no facets/highlights).
-At 8 clients, {_concurrent_work(len(queries))} queries are spread over 8 threads. Latency in ms.
+At 8 clients, {concurrent} queries are spread over 8 threads. Latency in ms.
 
 | records | clients | ours p50 / p95 / p99 | errors | stock p50 / p95 / p99 | p50 ratio | ours q/s |
 |---|---|---|---|---|---|---|

@@ -187,7 +187,7 @@ def _gated_words(words: Sequence[str], common: frozenset[str]) -> dict[str, Any]
     usual = {"match": {TEXT_FOLDED: " ".join(w for w in words if w in common)}}
     if not rare:
         return usual
-    need = max(1, strict_msm(len(words)) - (len(words) - len(rare)))
+    need = strict_need(len(words), len(words) - len(rare))
     return {"bool": {"must": [{"match": {TEXT_FOLDED: {"query": " ".join(rare),
                                                        "minimum_should_match": need}}}],
                      "should": [usual]}}
@@ -319,6 +319,12 @@ def strict_msm(n: int) -> int:
     return n if n <= 3 else (3 * n) // 4
 
 
+def strict_need(n: int, common: int) -> int:
+    """How many of the uncommon syllables of `n` the strict gate requires, `common` of them
+    taken as present: strict_msm(n) less those, at least one."""
+    return max(1, strict_msm(n) - common)
+
+
 def relaxed_msm(n: int) -> int:
     """All syllables but one; for more than four, the strict gate's three quarters (so the
     relaxed matches always include the strict ones)."""
@@ -337,7 +343,7 @@ def _loose_within_strict(parsed: ParsedQuery, alts: Corrections) -> bool:
     common = sum(parsed.folded[i] in parsed.common for i in parsed.rest)
     if common == n:  # the strict gate: any of them
         return True
-    return max(1, strict_msm(n) - common) <= relaxed_msm(n) - common
+    return strict_need(n, common) <= relaxed_msm(n) - common
 
 
 def _relaxed_gate(parsed: ParsedQuery, alts: Corrections, scored: bool) -> dict[str, Any]:

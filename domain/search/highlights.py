@@ -79,31 +79,21 @@ def to_html(fragment: str) -> str:
     return _ADJACENT.sub(r"\1", "".join(out)).strip()
 
 
-def _with_folded(given: list[str] | tuple[list[str], list[str]]
-                 ) -> tuple[list[str], list[str]]:
-    if isinstance(given, tuple):
-        return given
-    return given, [fold_spelling(source) for source in given]
-
-
 def fragments(highlight: dict[str, list[str]],
-              sources: Mapping[str, list[str] | tuple[list[str], list[str]]],
+              sources: Mapping[str, tuple[list[str], list[str]]],
               limit: int = 4) -> list[str]:
     """HTML fragments of one hit, full-text ones first, without duplicates.
 
     `sources` maps a highlighted field's base name (`search.text`) to the accented strings the
-    folded twin was built from, or to those and the folded ones (the index's own: nothing to
-    fold again).
+    folded twin was built from and those folded (schema.highlight_sources: the index's own,
+    nothing to fold again).
     """
     out: list[str] = []
-    folded: dict[str, tuple[list[str], list[str]]] = {}  # each source folded once at most
     for field in sorted(highlight, key=lambda f: (not f.startswith("search.text"), f)):
         base = field.removesuffix("_folded")
         for fragment in highlight[field]:
             if field != base:
-                if base not in folded:
-                    folded[base] = _with_folded(sources.get(base, []))
-                fragment = restore_accents(fragment, *folded[base])
+                fragment = restore_accents(fragment, *sources.get(base, ([], [])))
             rendered = to_html(fragment)
             if rendered and rendered not in out:
                 out.append(rendered)

@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from domain.search.es_query import Corrections, phrase_pairs, relaxed_msm, strict_msm
+from domain.search.es_query import (
+    Corrections,
+    phrase_pairs,
+    relaxed_msm,
+    strict_msm,
+    strict_need,
+)
 from domain.search.query import ParsedQuery, Segment
 from domain.search.term_stats import TermStats
 
@@ -59,7 +65,7 @@ def _rest_bound(parsed: ParsedQuery, docs: Mapping[str, int]) -> int | None:
     rare = [w for w in words if w not in parsed.common]
     if not rare or any(w not in docs for w in rare):
         return None
-    need = max(1, strict_msm(len(words)) - (len(words) - len(rare)))
+    need = strict_need(len(words), len(words) - len(rare))
     return _least([docs[w] for w in rare], need)
 
 
@@ -81,7 +87,7 @@ def strict_floor(parsed: ParsedQuery, stats: TermStats) -> int:
     rest = set(parsed.rest)
     words = [parsed.folded[i] for i in parsed.rest]
     rare = [w for w in words if w not in parsed.common]
-    need = max(1, strict_msm(len(words)) - (len(words) - len(rare))) if rare else 1
+    need = strict_need(len(words), len(words) - len(rare))  # 1 when every one is common
     counts = [stats.syllables.get(w, 0) for w in (rare or words) if need <= 1]
     for i in parsed.rest:
         if i + 1 in rest:

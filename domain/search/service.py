@@ -27,8 +27,8 @@ from domain.search.es_query import (
     build_count_body,
     build_facets_body,
     build_search_body,
+    chosen_filter_clauses,
     facet_sample,
-    filter_clauses,
 )
 from domain.search.params import SearchRequest
 from domain.search.query import ParsedQuery, parse_query
@@ -203,8 +203,8 @@ def _count_sample(bound: int | None, floor: int = 0) -> float | None:
 
 def _floor(parsed: ParsedQuery, stats: TermStats, request: SearchRequest, today: dt.date) -> int:
     """At least how many records match (match_bound.strict_floor), known only with no filter."""
-    unfiltered = filter_clauses(request.filters, today) == filter_clauses(SearchFilters(), today)
-    return match_bound.strict_floor(parsed, stats) if unfiltered else 0
+    chosen = chosen_filter_clauses(request.filters, today)
+    return 0 if chosen else match_bound.strict_floor(parsed, stats)
 
 
 def _facets(client: Elasticsearch, index: str, parsed: ParsedQuery, request: SearchRequest,

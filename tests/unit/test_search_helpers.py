@@ -49,7 +49,8 @@ def test_a_fragment_with_an_i_for_y_spelling_gets_its_accents_back() -> None:
     assert highlights.restore_accents(fragment, ["", source]) == (
         f"ông {PRE}Lý{POST} Văn Kỳ, công ty")
     hit = {"search.text_folded": [fragment]}
-    assert highlights.fragments(hit, {"search.text": ["", source]}) == [
+    sources = {"search.text": (["", source], folded_values(["", source]))}
+    assert highlights.fragments(hit, sources) == [
         "ông <mark>Lý</mark> Văn Kỳ, công ty"]
 
 
