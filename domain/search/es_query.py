@@ -98,7 +98,10 @@ ACCENT_PAIR_WEIGHT = 0.5
 WORDS_WEIGHT = 1.0
 NUMBER_BOOST = 60.0  # the record's own result number, above any code merely mentioned
 CODE_BOOST = 40.0
-RESCORE_WINDOW = 40  # candidates the second phase reorders (more when a deeper page is asked)
+# Candidates the second phase reorders, the same on every page: a window that grew with the page
+# asked would reorder a different set per page, and pages would repeat and miss results (the
+# rescore documentation says as much). Further results keep the first phase's order.
+RESCORE_WINDOW = 40
 VALID_BOOST = 1.0  # added when the result is valid today
 RECENCY_BOOST = 0.1  # at most this much for the newest: breaks ties, never outranks a match
 RECENCY_PIVOT = "1825d"  # a result five years old gets half of it
@@ -585,8 +588,8 @@ def build_search_body(
         # The full text is needed to put the accents back on fragments of folded fields.
         body["_source"] = {"excludes": list(HIT_EXCLUDES)}
         if sort == "relevance":  # a rescore cannot go with any other sort
-            body["rescore"] = rescore(parsed, today, max(RESCORE_WINDOW, start + size),
-                                      relaxed=bool(alts), common=common_pairs)
+            body["rescore"] = rescore(parsed, today, RESCORE_WINDOW, relaxed=bool(alts),
+                                      common=common_pairs)
     return body
 
 
