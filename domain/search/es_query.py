@@ -335,18 +335,21 @@ def relaxed_msm(n: int) -> int:
 
 
 def _loose_within_strict(parsed: ParsedQuery, alts: Corrections) -> bool:
-    """Whether every record the loose gate admits is a strict match already: no syllable has a
-    correction, and the strict gate asks no more of the uncommon syllables than the loose one
-    does (`relaxed_msm` of all, `strict_msm` with the common ones taken as present). Then the
-    strict gate alone holds the relaxed matches: a relaxed search only ranks them otherwise
-    (corrected pairs and names)."""
-    if any(len(alts.close[i]) > 1 for i in parsed.rest):
-        return False
+    """Whether every record the loose gate admits is a strict match already. The loose gate
+    wants `relaxed_msm` of the positions, each as typed or corrected; the strict gate wants
+    `strict_need` of the uncommon syllables as typed (any one when every one is common). A
+    loose match may fill a position without a syllable the strict gate counts: at a common
+    one, or by a correction. When those positions are too few to make up the loose gate, a
+    loose match holds enough counted syllables as typed (`cho cửa àhng đồ`: `cửa` and `đồ`
+    common, `àhng` held by no record, so every loose match holds `cho`). Then the strict gate
+    alone holds the relaxed matches: a relaxed search only ranks them otherwise (corrected
+    pairs and names)."""
     n = len(parsed.rest)
     common = sum(parsed.folded[i] in parsed.common for i in parsed.rest)
-    if common == n:  # the strict gate: any of them
-        return True
-    return strict_need(n, common) <= relaxed_msm(n) - common
+    counted = [i for i in parsed.rest if common == n or parsed.folded[i] not in parsed.common]
+    corrected = sum(len(alts.close[i]) > 1 for i in counted)
+    need = 1 if common == n else strict_need(n, common)
+    return relaxed_msm(n) - (n - len(counted)) - corrected >= need
 
 
 def _relaxed_gate(parsed: ParsedQuery, alts: Corrections, scored: bool) -> dict[str, Any]:

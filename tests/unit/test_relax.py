@@ -256,3 +256,28 @@ def test_a_syllable_no_record_holds_makes_a_query_surely_relaxed() -> None:
     # and then the strict search would indeed be relaxed, whatever it found
     holder = {"holder_name": "Phan Diệu Hạnh", "text": "giấy phép"}
     assert relax.worth_relaxing(parsed, 3, holder)
+
+
+def _within(q: str, common: set[str], corrected: dict[str, str]) -> bool:
+    from domain.search.es_query import _loose_within_strict
+    parsed = replace(parse_query(q), common=frozenset(common))
+    alts = Corrections(
+        close=tuple((w, corrected[w]) if w in corrected else (w,) for w in parsed.folded),
+        wide=tuple((w,) for w in parsed.folded))
+    return _loose_within_strict(parsed, alts)
+
+
+def test_loose_matches_are_strict_ones_while_too_few_positions_fill_without_a_counted_syllable(
+        ) -> None:
+    # `cua`, `do` common: a loose match (three of four) holds `cho` or `ahng` as typed, which
+    # is what the strict gate wants, even with `cua` correctable to `sua`.
+    assert _within("cho cửa àhng đồ", {"cua", "do"}, {"cua": "sua"})
+    # A correction of a counted syllable fills its position without it: no longer sure.
+    assert not _within("cho cửa àhng đồ", {"cua", "do"}, {"ahng": "hang"})
+    # Nothing common, nothing corrected: three of four as typed, as the strict gate wants.
+    assert _within("xây dựng nhà xưởng", set(), {})
+    # Every syllable common: the strict gate wants any one as typed; corrections of two of
+    # three may fill the loose gate with none.
+    assert _within("cong hanh nhan", {"cong", "hanh", "nhan"}, {"cong": "con"})
+    assert not _within("cong hanh nhan", {"cong", "hanh", "nhan"},
+                       {"cong": "con", "hanh": "hang"})
