@@ -159,7 +159,11 @@ def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
     (a name, up to WHOLE_RUN syllables) whole and in order in one field, and most adjacent
     pairs of a longer run side by side (not merely scattered over a long text: `Tây Hồ thành
     phố` and `Lương Thanh Quyên` hold every pair of `Hồ Thanh Quyên`, but not the name)."""
-    values = _folded_values(source)
+    return _holds_as_typed(parsed, _folded_values(source))
+
+
+def _holds_as_typed(parsed: ParsedQuery, values: Sequence[Sequence[str]]) -> bool:
+    """holds_as_typed over a record's folded values."""
     held = {w for words in values for w in words}
     pairs = {pair for words in values for pair in _pairs(words)}
     if any(parsed.folded[i] not in held for i in parsed.rest):
@@ -214,11 +218,18 @@ def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _chosen(variants: tuple[str, ...], spellings: Mapping[str, str]) -> str | None:
-    """The accented candidate this record holds when it lacks the syllable as typed."""
+def _chosen(parsed: ParsedQuery, i: int, variants: tuple[str, ...],
+            spellings: Mapping[str, str], pairs: set[tuple[str, str]]) -> str | None:
+    """The accented candidate this record holds for syllable `i` when it lacks the syllable
+    as typed: first one it holds beside a neighbour of the query (`Vu Hong Ngaa`: `nga` after
+    `hong`, not `ngay`, commoner and held too, elsewhere in the text), else the commonest."""
     if variants[0] in spellings:
         return None
-    return next((spellings[v] for v in variants[1:] if v in spellings), None)
+    held = [v for v in variants[1:] if v in spellings]
+    before = parsed.folded[i - 1] if i > 0 else None
+    after = parsed.folded[i + 1] if i + 1 < len(parsed.folded) else None
+    beside = [v for v in held if (before, v) in pairs or (v, after) in pairs]
+    return spellings[(beside or held)[0]] if held else None
 
 
 def _cased_like(typed: str, word: str) -> str:
@@ -232,9 +243,10 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
                  source: Mapping[str, Any]) -> str | None:
     """The query as typed, each syllable the best relaxed hit lacks replaced by the candidate it
     holds; None when nothing would change."""
-    spellings = _spellings(source)
+    spellings, values = _spellings(source), _folded_values(source)
+    pairs = {pair for words in values for pair in _pairs(words)}
     fixes = {i: word for i, variants in enumerate(alts.wide)
-             if len(variants) > 1 and (word := _chosen(variants, spellings))}
+             if len(variants) > 1 and (word := _chosen(parsed, i, variants, spellings, pairs))}
     if not fixes:
         return None
     text = normalize_text(parsed.raw)  # the query as typed, its case kept
@@ -249,4 +261,4 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
     fixed = " ".join("".join(out).split())
     # Offered only when the record holds the corrected query side by side: a correction that
     # merely made the words scattered over its text again corrects nothing.
-    return fixed if holds_as_typed(parse_query(fixed), source) else None
+    return fixed if _holds_as_typed(parse_query(fixed), values) else None

@@ -178,6 +178,14 @@ def test_did_you_mean_takes_the_spelling_the_best_hit_holds() -> None:
     assert relax.did_you_mean(exact, relax.alternatives(exact, {}), hit) is None
 
 
+def test_did_you_mean_prefers_the_spelling_held_beside_the_query_s_other_words() -> None:
+    # `ngày` is the commoner neighbour of `ngaa` and the record holds it too, but apart.
+    parsed = parse_query("Vu Hong Ngaa")
+    alts = relax.alternatives(parsed, {"ngaa": (("ngay", "nga"), ())})
+    hit = {"holder_name": "Vũ Hồng Nga", "text": "cấp ngày 12 tháng 3 cho Vũ Hồng Nga"}
+    assert relax.did_you_mean(parsed, alts, hit) == "Vu Hong Nga"
+
+
 def test_suggest_lookups_and_answer() -> None:
     kinds = {(lk.kind, lk.prefix) for lk in sg.lookups("Lí Văn")}
     assert ("holder", "n:li van") in kinds and ("agency", "a:li van") in kinds
