@@ -218,18 +218,20 @@ def _spellings(source: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _chosen(parsed: ParsedQuery, i: int, variants: tuple[str, ...],
-            spellings: Mapping[str, str], pairs: set[tuple[str, str]]) -> str | None:
-    """The accented candidate this record holds for syllable `i` when it lacks the syllable
-    as typed: first one it holds beside a neighbour of the query (`Vu Hong Ngaa`: `nga` after
-    `hong`, not `ngay`, commoner and held too, elsewhere in the text), else the commonest."""
+def _held(variants: tuple[str, ...], spellings: Mapping[str, str]) -> list[str]:
+    """The candidates this record holds when it lacks the syllable as typed (commonest first)."""
     if variants[0] in spellings:
-        return None
-    held = [v for v in variants[1:] if v in spellings]
+        return []
+    return [v for v in variants[1:] if v in spellings]
+
+
+def _beside(parsed: ParsedQuery, i: int, held: list[str], pairs: set[tuple[str, str]]) -> str:
+    """Of the candidates held for syllable `i`, the first the record holds beside a neighbour
+    of the query (`Vu Hong Ngaa`: `nga` after `hong`, not `ngay`, commoner and held too,
+    elsewhere in the text), else the commonest."""
     before = parsed.folded[i - 1] if i > 0 else None
     after = parsed.folded[i + 1] if i + 1 < len(parsed.folded) else None
-    beside = [v for v in held if (before, v) in pairs or (v, after) in pairs]
-    return spellings[(beside or held)[0]] if held else None
+    return next((v for v in held if (before, v) in pairs or (v, after) in pairs), held[0])
 
 
 def _cased_like(typed: str, word: str) -> str:
@@ -243,12 +245,14 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
                  source: Mapping[str, Any]) -> str | None:
     """The query as typed, each syllable the best relaxed hit lacks replaced by the candidate it
     holds; None when nothing would change."""
-    spellings, values = _spellings(source), _folded_values(source)
-    pairs = {pair for words in values for pair in _pairs(words)}
-    fixes = {i: word for i, variants in enumerate(alts.wide)
-             if len(variants) > 1 and (word := _chosen(parsed, i, variants, spellings, pairs))}
-    if not fixes:
+    spellings = _spellings(source)
+    held = {i: found for i, variants in enumerate(alts.wide)
+            if len(variants) > 1 and (found := _held(variants, spellings))}
+    if not held:
         return None
+    values = _folded_values(source)
+    pairs = {pair for words in values for pair in _pairs(words)}
+    fixes = {i: spellings[_beside(parsed, i, found, pairs)] for i, found in held.items()}
     text = normalize_text(parsed.raw)  # the query as typed, its case kept
     out, pos, j = [], 0, 0
     for match in _TOKEN_RE.finditer(text):
