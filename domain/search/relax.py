@@ -159,13 +159,18 @@ def holds_as_typed(parsed: ParsedQuery, source: Mapping[str, Any]) -> bool:
     (a name, up to WHOLE_RUN syllables) whole and in order in one field, and most adjacent
     pairs of a longer run side by side (not merely scattered over a long text: `Tây Hồ thành
     phố` and `Lương Thanh Quyên` hold every pair of `Hồ Thanh Quyên`, but not the name)."""
-    return _holds_as_typed(parsed, _folded_values(source))
+    values = _folded_values(source)
+    return _holds_as_typed(parsed, values, _pairs_of(values))
 
 
-def _holds_as_typed(parsed: ParsedQuery, values: Sequence[Sequence[str]]) -> bool:
-    """holds_as_typed over a record's folded values."""
+def _pairs_of(values: Sequence[Sequence[str]]) -> set[tuple[str, str]]:
+    return {pair for words in values for pair in _pairs(words)}
+
+
+def _holds_as_typed(parsed: ParsedQuery, values: Sequence[Sequence[str]],
+                    pairs: set[tuple[str, str]]) -> bool:
+    """holds_as_typed over a record's folded values and their adjacent pairs."""
     held = {w for words in values for w in words}
-    pairs = {pair for words in values for pair in _pairs(words)}
     if any(parsed.folded[i] not in held for i in parsed.rest):
         return False
     for run in _runs(parsed.rest):
@@ -251,7 +256,7 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
     if not held:
         return None
     values = _folded_values(source)
-    pairs = {pair for words in values for pair in _pairs(words)}
+    pairs = _pairs_of(values)
     fixes = {i: spellings[_beside(parsed, i, found, pairs)] for i, found in held.items()}
     text = normalize_text(parsed.raw)  # the query as typed, its case kept
     out, pos, j = [], 0, 0
@@ -265,4 +270,4 @@ def did_you_mean(parsed: ParsedQuery, alts: Corrections,
     fixed = " ".join("".join(out).split())
     # Offered only when the record holds the corrected query side by side: a correction that
     # merely made the words scattered over its text again corrects nothing.
-    return fixed if _holds_as_typed(parse_query(fixed), values) else None
+    return fixed if _holds_as_typed(parse_query(fixed), values, pairs) else None
