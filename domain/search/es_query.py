@@ -183,17 +183,25 @@ def _gated_words(words: Sequence[str], common: frozenset[str]) -> dict[str, Any]
     """The free-text gate over `words`, a common syllable taken as present: it is required
     only of the other ones, so Lucene leads with their postings instead of testing most of the
     index against the whole count (`ủy ban nhân dân quận`: 338 ms at a million records with
-    every syllable counted, 205 ms like this). Common syllables are still scored."""
+    every syllable counted, 205 ms like this). The common syllables are scored in the rescore
+    (_common_words), where reading their postings costs forty documents, not every match."""
     rare = [w for w in words if w not in common]
     if len(rare) == len(words):
         return _gated_text(" ".join(words))
-    usual = {"match": {TEXT_FOLDED: " ".join(w for w in words if w in common)}}
     if not rare:
-        return usual
+        return {"match": {TEXT_FOLDED: " ".join(words)}}
     need = strict_need(len(words), len(words) - len(rare))
-    return {"bool": {"must": [{"match": {TEXT_FOLDED: {"query": " ".join(rare),
-                                                       "minimum_should_match": need}}}],
-                     "should": [usual]}}
+    return {"match": {TEXT_FOLDED: {"query": " ".join(rare), "minimum_should_match": need}}}
+
+
+def _common_words(parsed: ParsedQuery) -> list[dict[str, Any]]:
+    """The common syllables the strict gate took as present beside rarer ones (_gated_words),
+    scored as the gate scores the others."""
+    rest = [parsed.folded[i] for i in parsed.rest]
+    usual = [w for w in rest if w in parsed.common]
+    if not usual or len(usual) == len(rest):
+        return []
+    return [{"match": {TEXT_FOLDED: " ".join(usual)}}]
 
 
 def phrase_pairs(phrase: str) -> list[str]:
@@ -458,6 +466,7 @@ def refining_clauses(parsed: ParsedQuery,
     """Evidence that only reorders close candidates: the common pairs, accents and whole words.
     Scored on the best RESCORE_WINDOW matches only (a rescore), where it costs little."""
     clauses = _pair_clauses([p for p in _folded_pairs(parsed) if p in common], SHINGLE_WEIGHT)
+    clauses += _common_words(parsed)
     if parsed.has_diacritics:
         clauses += _shingle_clauses(parsed, TEXT_SHINGLES, parsed.syllables,
                                     ACCENT_PAIR_WEIGHT * SHINGLE_WEIGHT)
