@@ -4,6 +4,7 @@ bulk indexing rate."""
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import statistics
@@ -173,6 +174,12 @@ def measure(
             return
         latencies.append((item[0], (time.perf_counter() - started) * 1000))
 
+    # The collector as a web worker has it (app/wsgi.py): what this process holds by now (the
+    # records it generated, the segmenter) frozen, else each full collection walks it in the
+    # middle of whichever side's query set it off (one pass of 210 ms during ours at 1 client,
+    # five of up to 320 ms at 8, none during stock's: its queries allocate little).
+    gc.collect()
+    gc.freeze()
     for item in warmup:  # the same warm-up for both sides (see WARMUP_QUERIES)
         one(item)
     latencies.clear()
@@ -246,7 +253,9 @@ generated records. "ours" = `domain.search.service.search` as the API runs it (p
 facets, highlights); "stock" = a plain `multi_match` on the same index (no facets/highlights).
 At 8 clients, {concurrent} queries are spread over 8 threads. Before each measurement, both
 sides answer the same {len(warmup)} warm-up queries of another draw (none folds to a measured
-query), so neither is measured on a node that has only indexed. Latency in ms.
+query), so neither is measured on a node that has only indexed; and this process's objects are
+first frozen out of Python's cyclic collector, as a web worker's are (`app/wsgi.py`). Latency
+in ms.
 
 | records | clients | ours p50 / p95 / p99 | errors | stock p50 / p95 / p99 | p50 ratio | ours q/s |
 |---|---|---|---|---|---|---|

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 
 from domain.indices import ensure_indices, latest_mappings
 from domain.settings import Settings
-from tests.conftest import REPO
+from tests.conftest import REPO, settings_env
 from tests.support.apps import make_app
 
 pytestmark = pytest.mark.services
@@ -86,6 +86,18 @@ def test_compose_file_describes_a_secure_production_host() -> None:
     assert "ELASTIC_PASSWORD" in str(es_env)
     assert {"esdata", "scans"} <= set(compose["volumes"])
     assert any("/data" in v for v in services["worker"]["volumes"])
+
+
+def test_a_web_worker_starts_with_its_long_lived_objects_out_of_the_collector(
+        session_settings: Settings) -> None:
+    # What gunicorn imports: the app and the segmenter, then frozen (app/wsgi.py). A full
+    # collection then walks only what requests leave behind.
+    probe = "import gc, app.wsgi; gc.collect(); print(gc.get_freeze_count(), len(gc.get_objects()))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, check=False, env=settings_env(session_settings))
+    assert done.returncode == 0, done.stderr
+    frozen, tracked = (int(n) for n in done.stdout.split())
+    assert frozen > 10 * tracked, (frozen, tracked)
 
 
 def test_missing_tools_get_an_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
