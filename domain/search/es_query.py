@@ -463,15 +463,16 @@ def scoring_clauses(parsed: ParsedQuery, alts: Corrections | None = None,
 
 def refining_clauses(parsed: ParsedQuery,
                      common: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """Evidence that only reorders close candidates: the common pairs, accents and whole words.
-    Scored on the best RESCORE_WINDOW matches only (a rescore), where it costs little."""
+    """Evidence that only reorders close candidates: the common pairs (`common`) and syllables
+    (parsed.common), accents and whole words. Scored on the best RESCORE_WINDOW matches only (a
+    rescore), where it costs little."""
     clauses = _pair_clauses([p for p in _folded_pairs(parsed) if p in common], SHINGLE_WEIGHT)
-    clauses += _common_words(parsed)
     if parsed.has_diacritics:
         clauses += _shingle_clauses(parsed, TEXT_SHINGLES, parsed.syllables,
                                     ACCENT_PAIR_WEIGHT * SHINGLE_WEIGHT)
         if not clauses and parsed.rest:  # a lone syllable: no pair carries its marks
             clauses.append(_match(TEXT, parsed.rest_text, ACCENT_WEIGHT))
+    clauses += _common_words(parsed)
     if parsed.words:  # whole words of the metadata (`giấy_phép`, `nguyễn_văn_an`)
         clauses.append(_match(WORDS, " ".join(parsed.words), WORDS_WEIGHT))
     return clauses
